@@ -1,0 +1,172 @@
+"""The ``gamerl`` command: ``gamerl train SYSTEM``, ``gamerl evaluate RUN_DIR``, ``gamerl play RUN_DIR``, ...
+
+Each subcommand parses its own frozen-dataclass arguments with tyro, so every field's docstring is its
+``--help``. Errors a user can fix (:class:`GamerlError`) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from gamerl.config.pg import PRESETS, PGConfig
+from gamerl.errors import GamerlError
+
+USAGE = """usage: gamerl COMMAND [ARGS]   (gamerl COMMAND --help for its options)
+
+commands:
+  train pg     train a Pong-from-pixels agent: REINFORCE (the post) or the cross-entropy method
+  evaluate     play N games with a trained agent; mean ± std and per-episode scores as JSON
+  play         record a trained agent playing the real game as GIF or mp4
+  envs         list the environment ids gamerl knows
+"""
+
+
+def _take_option(args: list[str], name: str) -> tuple[str | None, list[str]]:
+    """Remove ``--name VALUE`` or ``--name=VALUE`` from ``args``; return (value, remaining args)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1], args[:i] + args[i + 2 :]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1], args[:i] + args[i + 1 :]
+    return None, args
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainPGArgs:
+    config: Annotated[PGConfig, tyro.conf.arg(name="")]
+    resume: Path | None = None
+    """continue the run in this directory from its last checkpoint (budget flags still apply)"""
+
+
+def _train_pg(args: list[str]) -> None:
+    preset, args = _take_option(args, "--preset")
+    if preset is not None and preset not in PRESETS:
+        raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(PRESETS)}")
+    name = preset or "post"
+    presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in PRESETS.items())
+    parsed = tyro.cli(
+        TrainPGArgs,
+        args=args,
+        default=TrainPGArgs(config=PRESETS[name][1]),
+        prog="gamerl train pg",
+        description=f"Train on Pong from pixels. --preset NAME picks the defaults ({presets_help}). Preset: {name}.",
+    )
+    from gamerl.algorithms.pg.cem import train_cem
+    from gamerl.algorithms.pg.reinforce import train_reinforce
+
+    config = parsed.config
+    if parsed.resume is not None:
+        from gamerl.algorithms.pg.session import SYSTEM
+        from gamerl.training.run import read_run_config
+
+        stored = read_run_config(parsed.resume)
+        method = stored["config"].get("method", "reinforce") if stored["system"] == SYSTEM else "reinforce"
+    else:
+        method = config.method
+    trainer = train_cem if method == "cem" else train_reinforce
+    run_dir = trainer(config, resume=parsed.resume)
+    print(f"run directory: {run_dir}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateArgs:
+    """Play N games with a trained agent and report mean ± std; scores go to RUN_DIR/eval/."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """run directory made by 'gamerl train'"""
+    episodes: int = 10
+    """number of full games"""
+    seed: int = 12345
+    """seed of the evaluation games (different from training by default)"""
+    greedy: bool = False
+    """take the most likely action instead of sampling"""
+
+
+def _evaluate(args: list[str]) -> None:
+    parsed = tyro.cli(EvaluateArgs, args=args, prog="gamerl evaluate")
+    from gamerl.evaluation.evaluate import evaluate_run
+
+    result = evaluate_run(parsed.run_dir, parsed.episodes, parsed.seed, parsed.greedy)
+    print(
+        f"{parsed.episodes} episodes: mean reward {result.mean:+.2f} ± {result.std:.2f} "
+        f"(scores in {parsed.run_dir / 'eval'})"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayArgs:
+    """Record a trained agent playing one game of the real env as a GIF or mp4."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """run directory made by 'gamerl train'"""
+    out: Path | None = None
+    """output file, .gif or .mp4 (default RUN_DIR/videos/play.gif)"""
+    max_steps: int = 2000
+    """stop the recording after this many agent steps"""
+    seed: int = 0
+    """seed of the game"""
+    fps: int = 30
+    """frames per second of the video"""
+    greedy: bool = False
+    """take the most likely action instead of sampling"""
+
+
+def _play(args: list[str]) -> None:
+    parsed = tyro.cli(PlayArgs, args=args, prog="gamerl play")
+    from gamerl.evaluation.video import record_play
+
+    out = record_play(parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy)
+    print(f"video: {out}")
+
+
+def _envs(args: list[str]) -> None:
+    from gamerl.envs.registry import _REGISTRY
+
+    for env_id, spec in sorted(_REGISTRY.items()):
+        print(f"{env_id:32s} {spec.description}")
+
+
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "train pg": _train_pg,
+    "evaluate": _evaluate,
+    "play": _play,
+    "envs": _envs,
+}
+
+
+def _dispatch(argv: list[str]) -> None:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return
+    for words in sorted(COMMANDS, key=len, reverse=True):
+        parts = words.split()
+        if argv[: len(parts)] == parts:
+            COMMANDS[words](argv[len(parts) :])
+            return
+    if argv[0] == "train":
+        systems = ", ".join(w.split()[1] for w in COMMANDS if w.startswith("train "))
+        raise GamerlError(f"'gamerl train' needs a system: one of {systems} (e.g. 'gamerl train pg')")
+    raise GamerlError(f"unknown command '{argv[0]}': run 'gamerl --help' for the list")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gamerl`` command; returns the exit status."""
+    try:
+        _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except GamerlError as err:
+        print(f"gamerl: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gamerl: interrupted; continue from the last checkpoint with --resume RUN_DIR", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

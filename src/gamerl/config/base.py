@@ -1,0 +1,76 @@
+"""The run settings every system shares, and (de)serialisation of config dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gamerl.errors import ConfigError
+
+C = TypeVar("C")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Settings shared by every system: where the run lives, seeding, logging and checkpoints."""
+
+    seed: int = 1
+    """one seed for Python, NumPy, torch and every environment"""
+    runs_dir: Path = Path("runs")
+    """parent folder of run directories (runs/<env>__<system>__<seed>__<timestamp>/)"""
+    run_name: str | None = None
+    """explicit run directory name inside runs_dir (default: <env>__<system>__<seed>__<timestamp>)"""
+    checkpoint_every: int = 10
+    """write a checkpoint every this many updates (generations for evolution methods)"""
+    progress: bool = True
+    """show a progress bar on the terminal"""
+    torch_threads: int = 1
+    """torch intra-op threads in the learner process"""
+
+    def __post_init__(self) -> None:
+        if self.checkpoint_every < 1:
+            raise ConfigError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}: pass --checkpoint-every 10")
+        if self.torch_threads < 1:
+            raise ConfigError(f"torch_threads must be >= 1, got {self.torch_threads}: pass --torch-threads 1")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Return a JSON-ready dict of a config dataclass (paths become strings)."""
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            value = config_to_dict(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[field.name] = value
+    return out
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """Turn a JSON value back into the annotated type (``Path``, tuples); other values pass through."""
+    if value is None:
+        return None
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if Path in options:
+        return Path(value)
+    if any(typing.get_origin(o) is tuple or o is tuple for o in options) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Rebuild a config dataclass from :func:`config_to_dict` output; unknown keys are an error."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(
+            f"config has unknown keys {sorted(unknown)} for {cls.__name__}: was it written by another system?"
+        )
+    return cls(**{name: _coerce(hints[name], value) for name, value in data.items()})

@@ -1,0 +1,1 @@
+"""Data: rollout storage and pure functions over trajectories (returns, advantages)."""

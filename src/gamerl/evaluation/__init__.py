@@ -1,0 +1,1 @@
+"""Judge and watch agents: evaluation, videos and figures."""

@@ -1,0 +1,72 @@
+"""Evaluate a trained pixel policy: N full games, mean ± std, per-episode scores saved as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gamerl.algorithms.pg.reinforce import sample_actions
+from gamerl.algorithms.pg.session import load_policy, make_env
+from gamerl.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+    """Scores of an evaluation."""
+
+    episode_rewards: list[float]
+    episode_lengths: list[int]
+
+    @property
+    def mean(self) -> float:
+        """Mean episode reward."""
+        return float(np.mean(self.episode_rewards))
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the episode rewards."""
+        return float(np.std(self.episode_rewards))
+
+
+def evaluate_run(
+    run_dir: Path, episodes: int = 10, seed: int = 12345, greedy: bool = False, num_envs: int | None = None
+) -> EvalResult:
+    """Play ``episodes`` full games with the run's policy and write ``eval/results_<seed>.json``.
+
+    Games run in parallel; each game slot plays a fixed quota of episodes so short games are not
+    over-represented. ``greedy`` takes the most likely action instead of sampling.
+    """
+    if episodes < 1:
+        raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
+    policy, config = load_policy(run_dir)
+    config = dataclasses.replace(config, seed=seed)
+    slots = min(episodes, num_envs or config.num_envs)
+    quota = np.full(slots, episodes // slots)
+    quota[: episodes % slots] += 1
+    rng = np.random.default_rng(seed)
+    rewards: list[float] = []
+    lengths: list[int] = []
+    current_reward = np.zeros(slots)
+    current_length = np.zeros(slots, dtype=int)
+    with make_env(config, num_envs=slots) as env:
+        obs = env.reset()
+        while (quota > 0).any():
+            obs, step_rewards, dones = env.step(sample_actions(policy, obs, rng, greedy))
+            current_reward += step_rewards
+            current_length += 1
+            for i in np.flatnonzero(dones):
+                if quota[i] > 0:
+                    rewards.append(float(current_reward[i]))
+                    lengths.append(int(current_length[i]))
+                    quota[i] -= 1
+                current_reward[i], current_length[i] = 0.0, 0
+    result = EvalResult(rewards, lengths)
+    out = Path(run_dir) / "eval" / f"results_seed{seed}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"episodes": episodes, "seed": seed, "greedy": greedy, "mean": result.mean, "std": result.std,
+               "episode_rewards": rewards, "episode_lengths": lengths}
+    out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return result

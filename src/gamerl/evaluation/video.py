@@ -1,0 +1,45 @@
+"""Record the agent playing the real game to GIF or mp4."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from gamerl.algorithms.pg.reinforce import sample_actions
+from gamerl.algorithms.pg.session import load_policy, make_env
+from gamerl.errors import ConfigError
+
+
+def record_play(
+    run_dir: Path, out: Path | None = None, max_steps: int = 2000, seed: int = 0, fps: int = 30, greedy: bool = False
+) -> Path:
+    """Play one game (up to ``max_steps`` agent steps) and write its RGB frames to ``out`` (.gif or .mp4).
+
+    Default ``out``: ``RUN_DIR/videos/play.gif``.
+    """
+    if max_steps < 1:
+        raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 2000")
+    out = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
+    if out.suffix.lower() not in (".gif", ".mp4"):
+        raise ConfigError(f"video file must end in .gif or .mp4, got '{out.name}': pass --out play.gif")
+    policy, config = load_policy(run_dir)
+    config = dataclasses.replace(config, seed=seed)
+    rng = np.random.default_rng(seed)
+    frames = []
+    with make_env(config, num_envs=1, num_workers=0) as env:
+        obs = env.reset()
+        for _ in range(max_steps):
+            frames.append(env.render_rgb(0))
+            obs, _, dones = env.step(sample_actions(policy, obs, rng, greedy))
+            if dones[0]:
+                break
+    out.parent.mkdir(parents=True, exist_ok=True)
+    video = np.stack(frames)
+    if out.suffix.lower() == ".gif":
+        iio.imwrite(out, video, duration=1000 / fps, loop=0)
+    else:
+        iio.imwrite(out, video, fps=fps, codec="libx264", macro_block_size=1)
+    return out

@@ -1,0 +1,1 @@
+"""Neural networks; each documents its tensor shapes."""

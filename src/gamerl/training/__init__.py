@@ -1,0 +1,1 @@
+"""Run machinery shared by every system: run directories, seeding, logging, checkpoints, progress."""

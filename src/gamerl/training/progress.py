@@ -1,0 +1,50 @@
+"""A rich progress bar showing episodes, running reward, steps/s and ETA."""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class TrainingProgress:
+    """Progress over a budget (episodes or generations) with live training statistics.
+
+    Disabled (``enabled=False``) it prints nothing, which keeps tests and logs quiet.
+    """
+
+    def __init__(self, total: int, unit: str = "episodes", enabled: bool = True, completed: int = 0) -> None:
+        self.enabled = enabled
+        self._start = time.perf_counter()
+        self._steps_at_start: int | None = None
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            disable=not enabled,
+        )
+        self._task = self._progress.add_task("train", total=total, completed=completed, stats="")
+
+    def update(self, completed: int, steps: int, **stats: float) -> None:
+        """Move the bar to ``completed`` units; ``steps`` (agent steps so far) gives steps/s."""
+        if self._steps_at_start is None:
+            self._steps_at_start = steps
+        elapsed = max(time.perf_counter() - self._start, 1e-9)
+        sps = (steps - self._steps_at_start) / elapsed
+        text = " ".join(f"{k} {v:.2f}" for k, v in stats.items()) + f" | {sps:,.0f} steps/s"
+        self._progress.update(self._task, completed=completed, stats=text)
+
+    def __enter__(self) -> TrainingProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.stop()

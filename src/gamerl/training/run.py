@@ -1,0 +1,62 @@
+"""Run directories: ``runs/<env>__<system>__<seed>__<timestamp>/`` with the resolved ``config.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gamerl.config.base import RunConfig, config_from_dict, config_to_dict
+from gamerl.errors import RunDirError
+
+C = TypeVar("C", bound=RunConfig)
+
+CONFIG_FILE = "config.json"
+SUBDIRS = ("tb", "checkpoints", "videos", "figures")
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
+
+
+def new_run_dir(config: RunConfig, env_id: str, system: str) -> Path:
+    """Create a fresh run directory for ``config`` and write ``config.json`` with the resolved settings.
+
+    Refuses to reuse an existing directory that already holds a run (no data is ever overwritten).
+    """
+    name = config.run_name or f"{_slug(env_id)}__{system}__{config.seed}__{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = Path(config.runs_dir) / name
+    if (run_dir / CONFIG_FILE).exists():
+        raise RunDirError(f"run directory {run_dir} already holds a run: pass --resume {run_dir} or another --run-name")
+    for sub in SUBDIRS:
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    payload = {"system": system, "env_id": env_id, "config": config_to_dict(config)}
+    (run_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return run_dir
+
+
+def read_run_config(run_dir: Path) -> dict[str, Any]:
+    """Return ``{"system", "env_id", "config"}`` from ``run_dir/config.json`` (one-line error if unusable)."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not Path(run_dir).is_dir():
+        raise RunDirError(f"run directory {run_dir} does not exist: pass a folder made by 'gamerl train'")
+    if not path.is_file():
+        raise RunDirError(f"{run_dir} has no {CONFIG_FILE}: it is not a gamerl run directory")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}): restore it from a backup") from None
+    if not isinstance(data, dict) or not {"system", "config"} <= set(data):
+        raise RunDirError(f"{path} lacks 'system'/'config': it was not written by gamerl")
+    return data
+
+
+def load_run_config(run_dir: Path, cls: type[C], system: str) -> C:
+    """Rebuild the config dataclass ``cls`` of a run of ``system`` stored in ``run_dir``."""
+    data = read_run_config(run_dir)
+    if data["system"] != system:
+        raise RunDirError(f"{run_dir} is a '{data['system']}' run, not '{system}': use the matching command")
+    config = config_from_dict(cls, data["config"])
+    return dataclasses.replace(config, runs_dir=Path(run_dir).parent, run_name=Path(run_dir).name)
