@@ -10,5 +10,5 @@ fi
 pip_quiet() { python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
 # torch first and pinned: the CPU wheel on disk; anything unpinned pulls gigabytes of CUDA.
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pip_quiet "torch==2.13.0"
-pip_quiet -e ".[dev]"
+pip_quiet -e ".[dev,worldmodels]"
 python -c "import gamerl, torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"

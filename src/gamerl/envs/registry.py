@@ -69,3 +69,38 @@ register(
         "Atari Pong (ROM ships with ale-py), 80x80 binary difference frames, UP/DOWN actions",
     )
 )
+register(
+    EnvSpec(
+        "Airstriker-Genesis-v0",
+        "gamerl.envs.retro:make_retro",
+        "Genesis shooter (ROM ships with stable-retro), Sonic buttons LEFT RIGHT DOWN B, frame skip 4",
+        {"game": "Airstriker-Genesis-v0"},
+    )
+)
+for _game, _title in (
+    ("SonicTheHedgehog-Genesis-v0", "Sonic the Hedgehog"),
+    ("SonicTheHedgehog2-Genesis-v0", "Sonic the Hedgehog 2"),
+    ("SonicAndKnuckles3-Genesis-v0", "Sonic 3 & Knuckles"),
+):
+    register(
+        EnvSpec(
+            _game,
+            "gamerl.envs.retro:make_retro",
+            f"{_title} (import your ROM: python -m stable_retro.import DIR), contest reward, frame skip 4",
+            {"game": _game},
+        )
+    )
+register(
+    EnvSpec(
+        "VizdoomTakeCover-v1",
+        "gamerl.envs.doom:make_take_cover",
+        "VizDoom take_cover (the World Models paper's Doom game), Discrete(3), capped at 2,100 tics",
+    )
+)
+register(
+    EnvSpec(
+        "Derk-v0",
+        "gamerl.envs.derk:DerkParallelEnv",
+        "Derk's Gym MOBA (gym-derk 1.1.1 offline, Chromium + Xvfb), two teams of three per arena, PettingZoo",
+    )
+)

@@ -1,0 +1,63 @@
+"""Single-purpose Gymnasium wrappers that Gymnasium itself does not ship."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class FrameSkip(gym.Wrapper[Any, Any, Any, Any]):
+    """Repeat each action for ``skip`` emulator frames, sum the rewards, return the last frame.
+
+    Gymnasium's ``MaxAndSkipObservation`` max-pools the last two frames (an Atari flicker fix); Genesis
+    games do not flicker that way, so this keeps the plain last frame.
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], skip: int) -> None:
+        if skip < 1:
+            raise ValueError(f"skip must be >= 1, got {skip}")
+        super().__init__(env)
+        self.skip = skip
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step ``skip`` frames (fewer if the episode ends) with the same action."""
+        total = 0.0
+        for _ in range(self.skip):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return obs, total, terminated, truncated, info
+
+
+class ButtonSubset(gym.ActionWrapper[Any, np.ndarray, np.ndarray]):
+    """Expose only some buttons of a ``MultiBinary`` pad as an independent ``MultiBinary(len(keep))``."""
+
+    def __init__(self, env: gym.Env[Any, Any], buttons: list[str], keep: tuple[str, ...]) -> None:
+        if not isinstance(env.action_space, spaces.MultiBinary):
+            raise TypeError(f"ButtonSubset needs a MultiBinary action space, got {env.action_space}")
+        missing = [b for b in keep if b not in buttons]
+        if missing:
+            raise ValueError(f"buttons {missing} are not on this pad {buttons}")
+        super().__init__(env)
+        self._index = np.array([buttons.index(b) for b in keep])
+        self._size = len(buttons)
+        self.keep = keep
+        self.action_space = spaces.MultiBinary(len(keep))
+
+    def action(self, action: np.ndarray) -> np.ndarray:
+        """(len(keep),) 0/1 → (n_buttons,) 0/1 with the dropped buttons released."""
+        full = np.zeros(self._size, dtype=np.int8)
+        full[self._index] = np.asarray(action, dtype=np.int8)
+        return full
+
+
+def resize_nearest(frame: np.ndarray, size: int) -> np.ndarray:
+    """``(H, W, C)`` uint8 → ``(size, size, C)`` by nearest-neighbour sampling (no blur, as the seed's cv2 call)."""
+    h, w = frame.shape[:2]
+    rows = (np.arange(size) * h) // size
+    cols = (np.arange(size) * w) // size
+    return np.ascontiguousarray(frame[rows[:, None], cols[None, :]])

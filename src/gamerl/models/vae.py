@@ -1,0 +1,97 @@
+"""The vision model V: a convolutional β-VAE (the paper's at 64x64, the seed's at 128x128).
+
+Encoder: 4 convolutions (32, 64, 128, 256 channels, kernel 4, stride 2) → μ, log σ². Decoder: a linear
+layer to a 1x1 map, then transposed convolutions that give back exactly the input size (64: kernels
+5, 5, 6, 6; 128: 5, 5, 5, 6, 6 — the seed's layer list, whose last layer returns 128 px).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DEFAULT_Z = {64: 32, 128: 200}
+"""latent size by resolution: the paper's 32 at 64 px, the seed's 200 at 128 px"""
+_DECODER = {64: ((128, 5), (64, 5), (32, 6), (3, 6)), 128: ((128, 5), (64, 5), (32, 5), (16, 6), (3, 6))}
+"""(out channels, kernel) of each stride-2 transposed convolution"""
+
+
+def _encoder_side(resolution: int) -> int:
+    side = resolution
+    for _ in range(4):
+        side = (side - 4) // 2 + 1
+    return side
+
+
+class ConvVAE(nn.Module):
+    """β-VAE on ``(B, 3, R, R)`` frames in [0, 1], ``R`` = 64 or 128."""
+
+    def __init__(self, resolution: int = 64, z_dim: int | None = None, decoder_width: int = 1024) -> None:
+        super().__init__()
+        if resolution not in _DECODER:
+            raise ValueError(f"resolution must be 64 or 128, got {resolution}")
+        self.resolution = resolution
+        self.z_dim = z_dim or DEFAULT_Z[resolution]
+        self.decoder_width = decoder_width
+        channels = (3, 32, 64, 128, 256)
+        self.encoder = nn.Sequential(
+            *[m for i in range(4) for m in (nn.Conv2d(channels[i], channels[i + 1], 4, stride=2), nn.ReLU())]
+        )
+        flat = 256 * _encoder_side(resolution) ** 2
+        self.fc_mu = nn.Linear(flat, self.z_dim)
+        self.fc_logvar = nn.Linear(flat, self.z_dim)
+        self.fc_decode = nn.Linear(self.z_dim, decoder_width)
+        layers: list[nn.Module] = []
+        in_ch = decoder_width
+        for i, (out_ch, kernel) in enumerate(_DECODER[resolution]):
+            layers.append(nn.ConvTranspose2d(in_ch, out_ch, kernel, stride=2))
+            if i < len(_DECODER[resolution]) - 1:
+                layers.append(nn.ReLU())
+            in_ch = out_ch
+        self.decoder = nn.Sequential(*layers)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frames ``(B, 3, R, R)`` in [0, 1] → μ ``(B, Z)``, log σ² ``(B, Z)``."""
+        h = self.encoder(x).flatten(1)
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, Z)`` → pixel logits ``(B, 3, R, R)`` (sigmoid gives the image)."""
+        return self.decoder(self.fc_decode(z).view(-1, self.decoder_width, 1, 1))  # type: ignore[no-any-return]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latents ``(B, Z)`` → images ``(B, 3, R, R)`` in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Frames ``(B, 3, R, R)`` → (pixel logits ``(B, 3, R, R)``, μ ``(B, Z)``, log σ² ``(B, Z)``), with z
+        sampled by the reparameterisation trick."""
+        mu, logvar = self.encode(x)
+        z = reparameterize(mu, logvar)
+        return self.decode_logits(z), mu, logvar
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Sample ``z = μ + σ·ε`` with ``ε ~ N(0, I)``; shapes ``(..., Z)``."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+def vae_loss(
+    logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """β-VAE loss, each term summed per image and averaged over the batch (the seed's normalisation).
+
+    ``logits``, ``x``: ``(B, 3, R, R)`` (x in [0, 1]); ``mu``, ``logvar``: ``(B, Z)``. Returns
+    (total = BCE + β·KL, BCE, KL), all scalars. BCE is computed from logits, which never takes log(0).
+    """
+    batch = x.shape[0]
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / batch
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / batch
+    return bce + beta * kl, bce, kl
+
+
+def frames_to_input(frames: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
+    """uint8 frames ``(B, R, R, 3)`` → float ``(B, 3, R, R)`` in [0, 1] (channels-last memory if asked)."""
+    x = frames.permute(0, 3, 1, 2).float().div_(255.0)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()

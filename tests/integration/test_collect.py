@@ -1,0 +1,80 @@
+"""``gamerl collect`` on real games: random, sticky and JERK policies, parallel workers, seeding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gamerl.algorithms.worldmodels.collect import collect
+from gamerl.cli import main
+from gamerl.config.worldmodels import CollectConfig
+from gamerl.data.store import RolloutStore
+
+
+def test_jerk_on_airstriker_two_workers(tmp_path: Path) -> None:
+    pytest.importorskip("stable_retro")
+    config = CollectConfig(
+        store=tmp_path / "s",
+        policy="jerk",
+        steps=240,
+        workers=2,
+        chunk_steps=50,
+        max_episode_steps=100,
+        progress=False,
+    )
+    result = collect(config)
+    assert result.steps == 240
+    store = RolloutStore.open(tmp_path / "s")
+    assert len(store.shard_names()) == 2
+    episode = store.episodes()[0]
+    data = store.read_episode(episode)
+    assert data["frames"].shape == (100, 64, 64, 3)
+    right, left = data["actions"][:, 1], data["actions"][:, 0]
+    assert right.sum() == 100 and left.sum() == 0  # JERK's first run goes right
+    assert 0 < data["actions"][:, 3].sum() < 100  # and jumps (B) now and then
+    assert episode.meta == {
+        "resolution": 64,
+        "frame_skip": 4,
+        "game": "Airstriker-Genesis-v0",
+        "level": None,
+        "policy": "jerk",
+        "seed": 1,
+        "return": episode.meta["return"],
+        "terminated": False,
+    }
+
+
+def test_sticky_collect_on_take_cover_is_seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("vizdoom")
+    monkeypatch.chdir(tmp_path)  # vizdoom writes _vizdoom.ini into the working directory
+    frames = []
+    for name in ("a", "b"):
+        config = CollectConfig(
+            store=tmp_path / name,
+            env_id="VizdoomTakeCover-v1",
+            policy="sticky",
+            steps=60,
+            chunk_steps=25,
+            progress=False,
+            seed=3,
+        )
+        collect(config)
+        store = RolloutStore.open(tmp_path / name)
+        data = [store.read_episode(e) for e in store.episodes()]
+        frames.append(np.concatenate([d["frames"] for d in data]))
+        actions = np.concatenate([d["actions"] for d in data])
+        assert actions.shape == (60, 3) and (actions.sum(1) == 1).all()  # one-hot Discrete(3)
+        assert (actions[1:] == actions[:-1]).all(1).mean() > 0.7  # sticky: mostly the same action as before
+    np.testing.assert_array_equal(frames[0], frames[1])
+
+
+def test_collect_cli_refuses_a_store_of_another_resolution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("stable_retro")
+    assert main(["collect", "--store", str(tmp_path / "s"), "--steps", "20", "--no-progress"]) == 0
+    assert main(["collect", "--store", str(tmp_path / "s"), "--steps", "20", "--resolution", "128"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gamerl: error: store") and "pass --resolution 64 --frame-skip 4" in err
