@@ -10,5 +10,17 @@ fi
 pip_quiet() { python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
 # torch first and pinned: the CPU wheel on disk; anything unpinned pulls gigabytes of CUDA.
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pip_quiet "torch==2.13.0"
-pip_quiet -e ".[dev,worldmodels]"
+pip_quiet -e ".[dev,worldmodels,ppo]"
+
+# --- Derk's Gym: Chromium and Xvfb from Debian (as root), gym-derk in .venv-derk (it needs numpy<2) ---
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s chromium xvfb xauth fonts-liberation >/dev/null 2>&1; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium xvfb xauth fonts-liberation >/dev/null
+fi
+if ! .venv-derk/bin/python -c "import gym_derk" 2>/dev/null; then
+  "$PYTHON" -m venv .venv-derk
+  .venv-derk/bin/python -m pip install --quiet --disable-pip-version-check "gym-derk==1.1.1" "numpy<2" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+fi
+
 python -c "import gamerl, torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"

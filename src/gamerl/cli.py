@@ -21,6 +21,7 @@ USAGE = """usage: gamerl COMMAND [ARGS]   (gamerl COMMAND --help for its options
 
 commands:
   train pg     train a Pong-from-pixels agent: REINFORCE (the post) or the cross-entropy method
+  train ppo    train with clipped PPO: Derk's Gym teams (reward presets, opponents) or Gymnasium envs
   evaluate     play N games with a trained agent; mean ± std and per-episode scores as JSON
   play         record a trained agent playing the real game as GIF or mp4
   envs         list the environment ids gamerl knows
@@ -89,6 +90,10 @@ class EvaluateArgs:
 
 
 def _evaluate(args: list[str]) -> None:
+    from gamerl.algorithms.ppo.cli import evaluate_command, is_ppo_run
+
+    if is_ppo_run(args):
+        return evaluate_command(args)
     parsed = tyro.cli(EvaluateArgs, args=args, prog="gamerl evaluate")
     from gamerl.evaluation.evaluate import evaluate_run
 
@@ -118,11 +123,21 @@ class PlayArgs:
 
 
 def _play(args: list[str]) -> None:
+    from gamerl.algorithms.ppo.cli import is_ppo_run, play_command
+
+    if is_ppo_run(args):
+        return play_command(args)
     parsed = tyro.cli(PlayArgs, args=args, prog="gamerl play")
     from gamerl.evaluation.video import record_play
 
     out = record_play(parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy)
     print(f"video: {out}")
+
+
+def _ppo(handler: str, args: list[str]) -> None:
+    from gamerl.algorithms.ppo import cli as ppo_cli
+
+    getattr(ppo_cli, handler)(args)
 
 
 def _envs(args: list[str]) -> None:
@@ -134,6 +149,7 @@ def _envs(args: list[str]) -> None:
 
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "train pg": _train_pg,
+    "train ppo": lambda a: _ppo("train_command", a),
     "evaluate": _evaluate,
     "play": _play,
     "envs": _envs,

@@ -1,0 +1,1 @@
+"""Clipped PPO with separate policy and value networks, for single- and multi-agent games."""

@@ -1,0 +1,117 @@
+"""``gamerl train ppo``, and ``gamerl evaluate`` / ``gamerl play`` of PPO run directories."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tyro
+
+from gamerl.config.ppo import PRESETS, PPOConfig
+from gamerl.errors import GamerlError
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainPPOArgs:
+    config: Annotated[PPOConfig, tyro.conf.arg(name="")]
+    resume: Path | None = None
+    """continue the run in this directory from its last checkpoint (--updates/--max-minutes still apply)"""
+
+
+def train_command(args: list[str]) -> None:
+    """``gamerl train ppo [--preset NAME] [--resume RUN_DIR] [options]``."""
+    from gamerl.cli import _take_option
+
+    preset, args = _take_option(args, "--preset")
+    if preset is not None and preset not in PRESETS:
+        raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(PRESETS)}")
+    name = preset or "report"
+    presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in PRESETS.items())
+    parsed = tyro.cli(
+        TrainPPOArgs,
+        args=args,
+        default=TrainPPOArgs(config=PRESETS[name][1]),
+        prog="gamerl train ppo",
+        description=f"Train with clipped PPO. --preset NAME picks the defaults ({presets_help}). "
+        f"Preset: {name}.",
+    )
+    from gamerl.algorithms.ppo.train import train_ppo
+
+    print(f"run directory: {train_ppo(parsed.config, resume=parsed.resume)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluatePPOArgs:
+    """Play N games with a PPO run's last weights; Derk: win rate and game score against an opponent."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """run directory made by 'gamerl train ppo'"""
+    episodes: int = 10
+    """number of games (Derk: arena games)"""
+    seed: int = 12345
+    """seed of the evaluation"""
+    greedy: bool = False
+    """take the most likely action instead of sampling"""
+    opponent: Literal["random", "checkpoint"] = "random"
+    """Derk: the away team"""
+    opponent_checkpoint: Path | None = None
+    """Derk: run directory or .pt file of the opponent (opponent=checkpoint)"""
+    num_envs: int | None = None
+    """games in parallel (Derk: arenas); default: the run's, at most --episodes"""
+
+
+def evaluate_command(args: list[str]) -> None:
+    """``gamerl evaluate RUN_DIR`` for a PPO run."""
+    parsed = tyro.cli(EvaluatePPOArgs, args=args, prog="gamerl evaluate")
+    if parsed.opponent == "checkpoint" and parsed.opponent_checkpoint is None:
+        raise GamerlError("--opponent checkpoint needs a model: pass --opponent-checkpoint RUN_DIR")
+    from gamerl.algorithms.ppo.evaluate import evaluate_ppo
+
+    summary = evaluate_ppo(
+        parsed.run_dir,
+        parsed.episodes,
+        parsed.seed,
+        parsed.greedy,
+        parsed.opponent,
+        parsed.opponent_checkpoint,
+        parsed.num_envs,
+    )
+    print(" ".join(f"{k} {v:.3f}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayPPOArgs:
+    """Record one game of a PPO run as GIF or mp4 (Derk: frames captured from the game's page)."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """run directory made by 'gamerl train ppo'"""
+    out: Path | None = None
+    """output file, .gif or .mp4 (default RUN_DIR/videos/play.gif)"""
+    max_steps: int = 150
+    """stop after this many steps (a Derk game is 150)"""
+    seed: int = 0
+    """seed of the game"""
+    fps: int = 10
+    """frames per second of the video"""
+    greedy: bool = False
+    """take the most likely action instead of sampling"""
+
+
+def play_command(args: list[str]) -> None:
+    """``gamerl play RUN_DIR`` for a PPO run."""
+    parsed = tyro.cli(PlayPPOArgs, args=args, prog="gamerl play")
+    from gamerl.algorithms.ppo.evaluate import record_ppo
+
+    out = record_ppo(parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy)
+    print(f"video: {out}")
+
+
+def is_ppo_run(args: list[str]) -> bool:
+    """Whether the first argument naming a run directory points at a PPO run."""
+    from gamerl.training.run import CONFIG_FILE, read_run_config
+
+    for arg in args:
+        if not arg.startswith("-") and (Path(arg) / CONFIG_FILE).is_file():
+            return bool(read_run_config(Path(arg))["system"] == "ppo")
+    return False

@@ -1,0 +1,122 @@
+"""Derk's home team as PPO's agent rows; the away team is played by an :class:`Opponent`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gamerl.algorithms.ppo.agent_env import StepResult
+from gamerl.algorithms.ppo.heads import env_values, heads_for_space
+from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam
+from gamerl.algorithms.ppo.session import load_model
+from gamerl.config.ppo import PPOConfig
+from gamerl.envs.derk import HEAD_NAMES, OBS_SIZE, DerkBatch, DerkBrowserError, DerkSettings, action_space
+
+
+class DerkAgents:
+    """The 3 home derklings of every arena as ``3 * n_arenas`` agent rows (shared policy).
+
+    At the end of each game every arena reports ``return`` (mean reward per home derkling), ``win``
+    (home team reward > away team reward, gym-derk's definition), ``score``/``opponent_score`` (team
+    rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0) and the team stats.
+    """
+
+    def __init__(
+        self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9
+    ) -> None:
+        self.batch, self.opponent = batch, opponent
+        self.n_arenas = batch.n_arenas
+        self.num_agents = 3 * self.n_arenas
+        self.obs_dim = OBS_SIZE
+        self.heads = heads_for_space(action_space(), continuous, bins, HEAD_NAMES)  # type: ignore[arg-type]
+        self.restarts = 0
+        self._obs = np.zeros((2 * self.num_agents, OBS_SIZE), np.float32)
+        self._returns = np.zeros(2 * self.num_agents)
+        self._dead = np.zeros(2 * self.num_agents, dtype=bool)
+
+    def _start(self, obs: np.ndarray) -> np.ndarray:
+        self._obs = obs
+        self._returns[:] = 0
+        self._dead[:] = False
+        self.opponent.new_game()
+        return obs[: self.num_agents]
+
+    def reset(self) -> np.ndarray:
+        """New games in every arena: home observations ``(3 n_arenas, 64)``."""
+        return self._start(self.batch.reset())
+
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Home actions ``(3 n, H)`` plus the opponent's; at game end report stats and start new games."""
+        home = env_values(actions, self.heads).astype(np.float32)
+        away = self.opponent.act(self._obs[self.num_agents :])
+        try:
+            obs, rewards, done, stats = self.batch.step(np.concatenate([home, away]))
+        except DerkBrowserError:
+            self.restarts += 1
+            first = self._start(self.batch.restart())
+            return StepResult(
+                first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), []
+            )
+        self._returns += rewards
+        self._dead |= obs[:, 0] <= 0.0
+        self._obs = obs
+        if not done:
+            return StepResult(
+                obs[: self.num_agents], rewards[: self.num_agents], np.zeros(self.num_agents, bool), []
+            )
+        episodes = [self._arena_stats(a, stats) for a in range(self.n_arenas)]
+        return StepResult(self.reset(), rewards[: self.num_agents], np.ones(self.num_agents, bool), episodes)
+
+    def _arena_stats(self, arena: int, stats: np.ndarray | None) -> dict[str, float]:
+        home = slice(3 * arena, 3 * arena + 3)
+        away = slice(self.num_agents + 3 * arena, self.num_agents + 3 * arena + 3)
+        out = {
+            "return": float(self._returns[home].mean()),
+            "kills": float(self._dead[away].sum()),
+            "deaths": float(self._dead[home].sum()),
+        }
+        if stats is not None:
+            mine, theirs = stats[arena], stats[self.n_arenas + arena]
+            out.update(
+                {
+                    "score": float(mine[0]),
+                    "opponent_score": float(theirs[0]),
+                    "win": float(mine[0] > theirs[0]),
+                    "tie": float(mine[0] == theirs[0]),
+                    "team_hitpoints": float(mine[2]),
+                    "opponent_hitpoints": float(theirs[2]),
+                }
+            )
+        return out
+
+    def close(self) -> None:
+        """Stop the game."""
+        self.batch.close()
+
+
+def make_opponent(config: PPOConfig, run_dir: Path | None, seed: int) -> Opponent:
+    """The configured away team."""
+    if config.opponent == "checkpoint":
+        assert config.opponent_checkpoint is not None
+        return FrozenPolicy(load_model(config.opponent_checkpoint)[0], str(config.opponent_checkpoint))
+    if config.opponent == "pool":
+        assert run_dir is not None
+        return CheckpointPool(run_dir, config.pool_size, seed)
+    return RandomTeam(seed)
+
+
+def make_derk_agents(
+    config: PPOConfig, run_dir: Path | None, seed: int, reward: str | None = None, turbo: bool = True
+) -> DerkAgents:
+    """Derk agent rows for ``config`` (``reward`` overrides the config's, e.g. the score for evaluation)."""
+    opponent = make_opponent(config, run_dir, seed)
+    settings = DerkSettings(
+        n_arenas=config.num_envs,
+        reward=reward or config.reward,
+        team_items=config.team_items,
+        turbo=turbo,
+        timeout_s=config.derk_timeout_s,
+        restarts=config.derk_restarts,
+    )
+    return DerkAgents(DerkBatch(settings), opponent, config.continuous, config.bins)

@@ -1,0 +1,147 @@
+"""Evaluate and watch a PPO run: win rate and game score on Derk, mean return elsewhere; videos."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Literal
+
+import imageio.v3 as iio
+import numpy as np
+import torch
+
+from gamerl.algorithms.ppo.agent_env import AgentEnv
+from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.session import load_model, make_agent_env
+from gamerl.config.ppo import DERK_ENV_ID
+from gamerl.errors import ConfigError
+
+
+def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
+    """``(N, obs_dim)`` → ``(N, H)`` head actions, sampled or most likely."""
+    with torch.no_grad():
+        dist = model.dist(torch.from_numpy(obs))
+        return (dist.mode() if greedy else dist.sample()).numpy()
+
+
+def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool) -> list[dict[str, float]]:
+    """Step ``env`` until ``episodes`` episodes (Derk: arena games) have ended; their statistics."""
+    finished: list[dict[str, float]] = []
+    obs = env.reset()
+    while len(finished) < episodes:
+        result = env.step(act(model, obs, greedy))
+        finished += result.episodes
+        obs = result.obs
+    return finished[:episodes]
+
+
+def evaluate_ppo(
+    run_dir: Path,
+    episodes: int = 10,
+    seed: int = 12345,
+    greedy: bool = False,
+    opponent: Literal["random", "checkpoint"] = "random",
+    opponent_checkpoint: Path | None = None,
+    num_envs: int | None = None,
+) -> dict[str, float]:
+    """Play ``episodes`` games with the run's last weights; write and return a summary.
+
+    Derk: games against a random team or a given checkpoint, counted with the game's own score
+    (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
+    was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
+    Other envs: ``mean_return`` and ``std_return``.
+    """
+    if episodes < 1:
+        raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
+    model, config = load_model(run_dir)
+    torch.manual_seed(seed)
+    changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
+    if config.env_id == DERK_ENV_ID:
+        changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward="score")
+    config = dataclasses.replace(config, **changes)
+    env = make_agent_env(config, run_dir)
+    try:
+        games = play_episodes(model, env, episodes, greedy)
+    finally:
+        env.close()
+    summary: dict[str, float] = {"episodes": float(len(games))}
+    if config.env_id == DERK_ENV_ID:
+        summary.update(
+            {
+                "win_rate": float(np.mean([g["win"] for g in games])),
+                "tie_rate": float(np.mean([g["tie"] for g in games])),
+                "mean_score": float(np.mean([g["score"] for g in games])),
+                "mean_opponent_score": float(np.mean([g["opponent_score"] for g in games])),
+                "mean_kills": float(np.mean([g["kills"] for g in games])),
+                "mean_deaths": float(np.mean([g["deaths"] for g in games])),
+            }
+        )
+    else:
+        returns = [g["return"] for g in games]
+        summary.update({"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns))})
+    name = f"results_{opponent if config.env_id == DERK_ENV_ID else 'env'}_seed{seed}.json"
+    out = Path(run_dir) / "eval" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8"
+    )
+    return summary
+
+
+def record_ppo(
+    run_dir: Path,
+    out: Path | None = None,
+    max_steps: int = 150,
+    seed: int = 0,
+    fps: int = 10,
+    greedy: bool = False,
+) -> Path:
+    """Record one game of the run's agent as GIF or mp4 (Derk: one arena drawn by the game's page)."""
+    out = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
+    if out.suffix.lower() not in (".gif", ".mp4"):
+        raise ConfigError(f"video file must end in .gif or .mp4, got '{out.name}': pass --out play.gif")
+    model, config = load_model(run_dir)
+    torch.manual_seed(seed)
+    frames = []
+    if config.env_id == DERK_ENV_ID:
+        from gamerl.algorithms.ppo.derk_agents import make_derk_agents
+
+        config = dataclasses.replace(config, num_envs=1, opponent="random", seed=seed)
+        env = make_derk_agents(config, Path(run_dir), seed, turbo=False)
+        try:
+            obs = env.reset()
+            for _ in range(max_steps):
+                frames.append(env.batch.frame())
+                result = env.step(act(model, obs, greedy))
+                obs = result.obs
+                if result.dones.all():
+                    break
+        finally:
+            env.close()
+    else:
+        import gymnasium as gym
+
+        from gamerl.algorithms.ppo.heads import env_values
+
+        genv = gym.make(config.env_id, render_mode="rgb_array")
+        try:
+            o, _ = genv.reset(seed=seed)
+            for _ in range(max_steps):
+                frames.append(genv.render())
+                values = env_values(
+                    act(model, np.asarray(o, np.float32).reshape(1, -1), greedy), model.heads
+                )[0]
+                action = int(values[0]) if isinstance(genv.action_space, gym.spaces.Discrete) else values
+                o, _, terminated, truncated, _ = genv.step(action)
+                if terminated or truncated:
+                    break
+        finally:
+            genv.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    video = np.stack(frames)
+    if out.suffix.lower() == ".gif":
+        iio.imwrite(out, video, duration=1000 / fps, loop=0)
+    else:
+        iio.imwrite(out, video, fps=fps, codec="libx264", macro_block_size=1)
+    return out

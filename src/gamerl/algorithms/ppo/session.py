@@ -1,0 +1,107 @@
+"""What the PPO loop, evaluation and play share: run directories, envs, model files."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from gamerl.algorithms.ppo.agent_env import AgentEnv, GymAgents
+from gamerl.algorithms.ppo.heads import Head
+from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.config.base import config_from_dict, config_to_dict
+from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
+from gamerl.errors import CheckpointError, ConfigError, EnvNotFoundError
+from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
+from gamerl.training.run import load_run_config, new_run_dir
+
+SYSTEM = "ppo"
+LAST = Path("checkpoints") / "last.pt"
+
+
+def open_run(config: PPOConfig, resume: Path | None) -> tuple[Path, PPOConfig, dict[str, Any] | None]:
+    """A fresh run directory, or the stored config and last checkpoint of ``resume``.
+
+    On resume the budget flags given now (``updates``, ``max_minutes``) replace the stored ones.
+    """
+    if resume is None:
+        check_env_id(config.env_id)
+        return new_run_dir(config, config.env_id, SYSTEM), config, None
+    stored = load_run_config(resume, PPOConfig, SYSTEM)
+    stored = dataclasses.replace(
+        stored, updates=config.updates, max_minutes=config.max_minutes, progress=config.progress
+    )
+    return Path(resume), stored, load_checkpoint(Path(resume) / LAST, SYSTEM)
+
+
+def check_env_id(env_id: str) -> None:
+    """Refuse an env id that is neither Derk nor registered with Gymnasium (before any run dir is made)."""
+    if env_id == DERK_ENV_ID:
+        return
+    import gymnasium as gym
+
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as err:
+        raise EnvNotFoundError(
+            f"unknown env id '{env_id}' ({err}): pass {DERK_ENV_ID} or a Gymnasium id"
+        ) from None
+
+
+def make_agent_env(config: PPOConfig, run_dir: Path | None = None, seed: int | None = None) -> AgentEnv:
+    """The agent rows PPO trains on: Derk's home team against the configured opponent, or a Gymnasium env."""
+    seed = config.seed if seed is None else seed
+    if config.env_id == DERK_ENV_ID:
+        from gamerl.algorithms.ppo.derk_agents import make_derk_agents
+
+        return make_derk_agents(config, run_dir, seed)
+    if config.opponent != "random":
+        raise ConfigError(f"--opponent {config.opponent} needs a two-team game: pass --env-id {DERK_ENV_ID}")
+    return GymAgents(config.env_id, config.num_envs, seed, config.continuous, config.bins)
+
+
+def build_model(config: PPOConfig, obs_dim: int, heads: list[Head]) -> ActorCritic:
+    """A fresh actor-critic with the config's hidden sizes."""
+    return ActorCritic(obs_dim, heads, config.policy_hidden, config.value_hidden)
+
+
+def model_payload(model: ActorCritic, obs_dim: int, config: PPOConfig) -> dict[str, Any]:
+    """What a checkpoint needs to rebuild ``model`` without its env."""
+    return {
+        "model": model.state_dict(),
+        "obs_dim": obs_dim,
+        "heads": [dataclasses.asdict(h) for h in model.heads],
+        "config": config_to_dict(config),
+    }
+
+
+def write_snapshot(run_dir: Path, update: int, payload: dict[str, Any]) -> Path:
+    """Keep the weights of ``update`` as ``checkpoints/model_<update>.pt`` (fine-tuning, opponent pools)."""
+    return save_checkpoint(run_dir / "checkpoints" / f"model_{update:06d}.pt", SYSTEM, payload)
+
+
+def snapshots(run_dir: Path) -> list[Path]:
+    """This run's weight snapshots, oldest first."""
+    return sorted((Path(run_dir) / "checkpoints").glob("model_*.pt"))
+
+
+def load_model(path: Path) -> tuple[ActorCritic, PPOConfig]:
+    """The model and config stored in a PPO run directory (its last checkpoint) or a ``.pt`` file."""
+    path = Path(path)
+    file = path / LAST if path.is_dir() else path
+    data = load_checkpoint(file, SYSTEM)
+    config = config_from_dict(PPOConfig, data["config"])
+    heads = [Head(**h) for h in data["heads"]]
+    model = build_model(config, data["obs_dim"], heads)
+    model.load_state_dict(data["model"])
+    return model, config
+
+
+def check_compatible(model: ActorCritic, obs_dim: int, heads: list[Head], source: Path) -> None:
+    """Refuse weights made for another observation size or action heads (one-line error)."""
+    first = model.policy[0]
+    if first.in_features != obs_dim or model.heads != heads:  # type: ignore[union-attr]
+        raise CheckpointError(
+            f"{source} was trained with other observations or actions ({first.in_features} inputs, "  # type: ignore[union-attr]
+            f"{len(model.heads)} heads): pass a checkpoint of the same env and --continuous/--bins"
+        )

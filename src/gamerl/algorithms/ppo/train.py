@@ -1,0 +1,233 @@
+"""Clipped PPO, one readable loop: collect a rollout → GAE → epochs of minibatch updates → log → checkpoint.
+
+Every agent row of the env (a Gymnasium game, or one derkling of the learning team) is a sample
+stream; all rows share one policy and one value network (parameter sharing across a team).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
+from gamerl.algorithms.ppo.session import (
+    LAST,
+    SYSTEM,
+    build_model,
+    check_compatible,
+    load_model,
+    make_agent_env,
+    model_payload,
+    open_run,
+    write_snapshot,
+)
+from gamerl.config.ppo import PPOConfig
+from gamerl.data.returns import gae
+from gamerl.errors import TrainingError
+from gamerl.training.checkpoints import save_checkpoint
+from gamerl.training.logger import MetricLogger
+from gamerl.training.progress import TrainingProgress
+from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+
+
+class Batch(NamedTuple):
+    """A flattened rollout: ``B = num_steps * N`` samples."""
+
+    obs: torch.Tensor  # (B, obs_dim)
+    actions: torch.Tensor  # (B, H)
+    logp: torch.Tensor  # (B,)
+    advantages: torch.Tensor  # (B,)
+    returns: torch.Tensor  # (B,)
+
+
+def update(
+    model: nn.Module,
+    optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
+    batch: Batch,
+    config: PPOConfig,
+    generator: torch.Generator,
+) -> dict[str, float]:
+    """``config.epochs`` passes of ``config.minibatches`` minibatches; returns the mean diagnostics.
+
+    Policy and value networks have their own optimizer, learning rate and gradient-norm clip.
+    """
+    policy_opt, value_opt = optimizers
+    size = len(batch.obs)
+    mb = math.ceil(size / config.minibatches)
+    sums: dict[str, float] = {}
+    entropy_sum = torch.zeros(len(model.heads))
+    count = 0
+    for _ in range(config.epochs):
+        order = torch.randperm(size, generator=generator)
+        for start in range(0, size, mb):
+            idx = order[start : start + mb]
+            adv = batch.advantages[idx]
+            if config.norm_adv and len(idx) > 1:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            dist = model.dist(batch.obs[idx])
+            surrogate = clipped_surrogate(
+                dist.log_prob(batch.actions[idx]), batch.logp[idx], adv, config.clip
+            )
+            entropy = dist.entropy().mean(0)  # (H,)
+            v_loss = value_loss(model.state_value(batch.obs[idx]), batch.returns[idx])
+            loss = surrogate.loss - config.ent_coef * entropy.sum() + v_loss
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"PPO loss became {loss.item()}: lower --policy-lr/--value-lr and --resume"
+                )
+            policy_opt.zero_grad()
+            value_opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.policy_parameters(), config.max_grad_norm)
+            nn.utils.clip_grad_norm_(model.value.parameters(), config.max_grad_norm)
+            policy_opt.step()
+            value_opt.step()
+            for key, value in (
+                ("policy_loss", surrogate.loss),
+                ("value_loss", v_loss),
+                ("approx_kl", surrogate.approx_kl),
+                ("clip_fraction", surrogate.clip_fraction),
+            ):
+                sums[key] = sums.get(key, 0.0) + float(value.detach())
+            entropy_sum += entropy.detach()
+            count += 1
+    out = {f"train/{k}": v / count for k, v in sums.items()}
+    for head, value in zip(model.heads, entropy_sum / count, strict=True):
+        out[f"train/entropy/{head.name}"] = float(value)
+    return out
+
+
+def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
+    """``1 - Var(R - V) / Var(R)`` over flattened arrays (NaN when the returns are constant)."""
+    var = float(np.var(returns))
+    return float("nan") if var == 0 else 1.0 - float(np.var(returns - values)) / var
+
+
+def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
+    """Train (or resume) a PPO run; return its run directory."""
+    run_dir, config, checkpoint = open_run(config, resume)
+    torch.set_num_threads(config.torch_threads)
+    seed_everything(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    counters: dict[str, Any] = {"updates": 0, "steps": 0, "episodes": 0, "elapsed": 0.0}
+    if checkpoint is not None:
+        counters = dict(checkpoint["counters"])
+    # a resumed run restarts its games with a seed of its own so it does not replay the first ones
+    env = make_agent_env(config, run_dir, seed=config.seed + 1000 * counters["updates"])
+    try:
+        model = build_model(config, env.obs_dim, env.heads)
+        if checkpoint is None and config.init_from is not None:
+            source, _ = load_model(config.init_from)
+            check_compatible(source, env.obs_dim, env.heads, config.init_from)
+            model.load_state_dict(source.state_dict())
+        optimizers = (
+            torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5),
+            torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5),
+        )
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint["model"])
+            for opt, state in zip(optimizers, checkpoint["optimizers"], strict=True):
+                opt.load_state_dict(state)
+            restore_rng_state(checkpoint["rng"])
+            generator.set_state(checkpoint["generator"])
+
+        def save() -> None:
+            payload = model_payload(model, env.obs_dim, config)
+            save_checkpoint(
+                run_dir / LAST,
+                SYSTEM,
+                {
+                    **payload,
+                    "optimizers": [o.state_dict() for o in optimizers],
+                    "rng": rng_state(),
+                    "generator": generator.get_state(),
+                    "counters": dict(counters),
+                },
+            )
+            write_snapshot(run_dir, counters["updates"], payload)
+
+        n, t_max = env.num_agents, config.num_steps
+        obs_buf = torch.zeros((t_max, n, env.obs_dim))
+        act_buf = torch.zeros((t_max, n, len(env.heads)))
+        logp_buf = torch.zeros((t_max, n))
+        val_buf = np.zeros((t_max, n), dtype=np.float32)
+        rew_buf = np.zeros((t_max, n), dtype=np.float32)
+        done_buf = np.zeros((t_max, n), dtype=np.float32)
+        start = time.perf_counter() - counters["elapsed"]
+        deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
+        obs = torch.from_numpy(env.reset())
+        with (
+            MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
+            TrainingProgress(config.updates, "updates", config.progress, counters["updates"]) as progress,
+        ):
+            while counters["updates"] < config.updates and (
+                deadline is None or time.perf_counter() - start < deadline
+            ):
+                # 1. collect num_steps steps of every agent row with the current policy
+                rollout_start = time.perf_counter()
+                episodes: list[dict[str, float]] = []
+                for t in range(t_max):
+                    with torch.no_grad():
+                        dist = model.dist(obs)
+                        action = dist.sample()
+                        logp_buf[t], val_buf[t] = dist.log_prob(action), model.state_value(obs).numpy()
+                    obs_buf[t], act_buf[t] = obs, action
+                    result = env.step(action.numpy())
+                    rew_buf[t], done_buf[t] = result.rewards, result.dones
+                    episodes += result.episodes
+                    obs = torch.from_numpy(result.obs)
+                counters["steps"] += t_max * n
+                counters["episodes"] += len(episodes)
+                rollout_time = time.perf_counter() - rollout_start
+
+                # 2. advantages by GAE, bootstrapped from the value of the next observation
+                with torch.no_grad():
+                    last_values = model.state_value(obs).numpy()
+                advantages, returns = gae(
+                    rew_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda
+                )
+                batch = Batch(
+                    obs_buf.reshape(t_max * n, -1),
+                    act_buf.reshape(t_max * n, -1),
+                    logp_buf.reshape(-1),
+                    torch.from_numpy(advantages.reshape(-1)),
+                    torch.from_numpy(returns.reshape(-1)),
+                )
+
+                # 3. clipped-surrogate updates of both networks
+                metrics = update(model, optimizers, batch, config, generator)
+                counters["updates"] += 1
+                counters["elapsed"] = time.perf_counter() - start
+
+                # 4. log and checkpoint
+                metrics.update(
+                    {
+                        "rollout/mean_reward": float(rew_buf.mean()),
+                        "train/explained_variance": explained_variance(val_buf, returns),
+                        "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
+                        "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
+                        "charts/updates": counters["updates"],
+                        "charts/episodes": counters["episodes"],
+                        "charts/elapsed_s": counters["elapsed"],
+                    }
+                )
+                for key in sorted({k for e in episodes for k in e}):
+                    metrics[f"rollout/{key}"] = float(np.mean([e[key] for e in episodes if key in e]))
+                logger.log(counters["steps"], metrics)
+                shown = {
+                    k.split("/")[-1]: v for k, v in metrics.items() if k in ("rollout/return", "rollout/win")
+                }
+                progress.update(counters["updates"], counters["steps"], **shown)
+                if counters["updates"] % config.checkpoint_every == 0:
+                    save()
+            if counters["updates"] % config.checkpoint_every != 0:
+                save()
+    finally:
+        env.close()
+    return run_dir

@@ -1,0 +1,144 @@
+"""Configuration of clipped PPO (the Derk report's hyperparameters by default) and its presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+from gamerl.config.base import RunConfig
+from gamerl.errors import ConfigError
+
+DERK_ENV_ID = "Derk-v0"
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig(RunConfig):
+    """Clipped PPO with separate policy and value networks; one update per rollout of num_steps steps."""
+
+    env_id: str = "CartPole-v1"
+    """Derk-v0 (two teams of three) or any Gymnasium id with a discrete/box action space"""
+    updates: int = 300
+    """training budget in updates; with Derk's num_steps=150 one update is one game in every arena"""
+    max_minutes: float | None = None
+    """stop (with a checkpoint) after this many minutes of training; None = no time limit"""
+    num_envs: int = 8
+    """games played in parallel (Derk: arenas, each with 3 learning agents)"""
+    num_steps: int = 150
+    """steps per game and rollout before each update (Derk games last 150 steps)"""
+    gamma: float = 0.995
+    """discount factor (the report: 0.995)"""
+    gae_lambda: float = 0.95
+    """GAE lambda (1 = Monte-Carlo returns)"""
+    clip: float = 0.2
+    """epsilon of the clipped surrogate (the report: 0.2)"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient, on the sum of the heads' entropies (the report's beta: 0.01)"""
+    policy_lr: float = 3e-4
+    """Adam learning rate of the policy network"""
+    value_lr: float = 1e-3
+    """Adam learning rate of the value network"""
+    epochs: int = 10
+    """passes over each rollout"""
+    minibatches: int = 1
+    """minibatches per pass (the report: 1)"""
+    max_grad_norm: float = 0.5
+    """clip each network's gradient norm to this"""
+    norm_adv: bool = True
+    """standardise advantages in each minibatch"""
+    policy_hidden: tuple[int, ...] = (512, 256, 256)
+    """hidden layer sizes of the policy network"""
+    value_hidden: tuple[int, ...] = (512, 512, 256)
+    """hidden layer sizes of the value network"""
+    continuous: Literal["binned", "gaussian"] = "binned"
+    """continuous action components (Derk: MoveX, Rotate, ChaseFocus): categorical over bins, or gaussian"""
+    bins: int = 9
+    """bins per continuous component (the report: 9)"""
+    init_from: Path | None = None
+    """fine-tune: start from the weights of this run directory (or .pt file), e.g. with another reward"""
+    reward: str = "offensive"
+    """Derk reward function: preset 'offensive' or 'defensive' (the report's values), or a TOML file"""
+    opponent: Literal["random", "checkpoint", "pool"] = "random"
+    """Derk away team: random actions, a frozen checkpoint, or a pool of this run's past checkpoints"""
+    opponent_checkpoint: Path | None = None
+    """run directory or .pt file of the frozen opponent (opponent=checkpoint)"""
+    pool_size: int = 5
+    """opponent=pool: how many of this run's latest checkpoints the opponent is drawn from (one per game)"""
+    team_items: str | None = None
+    """Derk items: None = random per game (as the game does), or fixed for both teams as 'arms,misc,tail'
+    per derkling, e.g. 'Pistol,FrogLegs,;Talons,,;Blaster,,HealingGland'"""
+    derk_timeout_s: float = 180.0
+    """Derk: seconds any start-up or step may take before the browser is declared hung"""
+    derk_restarts: int = 2
+    """Derk: restarts of a crashed or hung browser before training stops with an error"""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        checks = [
+            (self.updates >= 1, f"updates must be >= 1, got {self.updates}: pass --updates 300"),
+            (self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}: pass --num-envs 8"),
+            (self.num_steps >= 1, f"num_steps must be >= 1, got {self.num_steps}: pass --num-steps 150"),
+            (0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}: pass --gamma 0.995"),
+            (0.0 <= self.gae_lambda <= 1.0, f"gae_lambda must be in [0, 1], got {self.gae_lambda}"),
+            (0.0 < self.clip < 1.0, f"clip must be in (0, 1), got {self.clip}: pass --clip 0.2"),
+            (self.ent_coef >= 0.0, f"ent_coef must be >= 0, got {self.ent_coef}: pass --ent-coef 0.01"),
+            (self.policy_lr > 0 and self.value_lr > 0, "learning rates must be > 0: pass --policy-lr 3e-4"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}: pass --epochs 10"),
+            (
+                self.minibatches >= 1,
+                f"minibatches must be >= 1, got {self.minibatches}: pass --minibatches 1",
+            ),
+            (self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}"),
+            (all(h >= 1 for h in self.policy_hidden + self.value_hidden), "hidden sizes must be >= 1"),
+            (self.bins >= 2, f"bins must be >= 2, got {self.bins}: pass --bins 9"),
+            (
+                self.max_minutes is None or self.max_minutes > 0,
+                f"max_minutes must be > 0, got {self.max_minutes}",
+            ),
+            (self.pool_size >= 1, f"pool_size must be >= 1, got {self.pool_size}: pass --pool-size 5"),
+            (self.derk_timeout_s > 0, f"derk_timeout_s must be > 0, got {self.derk_timeout_s}"),
+            (self.derk_restarts >= 0, f"derk_restarts must be >= 0, got {self.derk_restarts}"),
+            (
+                self.opponent != "checkpoint" or self.opponent_checkpoint is not None,
+                "opponent=checkpoint needs a model: pass --opponent-checkpoint RUN_DIR",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+PRESETS: dict[str, tuple[str, PPOConfig]] = {
+    "report": (
+        "the Derk report's hyperparameters (nets 512-256-256 / 512-512-256, 10 epochs, 1 minibatch)",
+        PPOConfig(),
+    ),
+    "derk-offensive": (
+        "Derk-v0, offensive rewards, 16 arenas against a random team",
+        PPOConfig(env_id=DERK_ENV_ID, num_envs=16, reward="offensive"),
+    ),
+    "derk-defensive": (
+        "Derk-v0, defensive rewards, 16 arenas against a random team",
+        PPOConfig(env_id=DERK_ENV_ID, num_envs=16, reward="defensive"),
+    ),
+    "cartpole": (
+        "small nets and short rollouts: CartPole-v1 in about half a minute",
+        PPOConfig(
+            env_id="CartPole-v1",
+            updates=60,
+            num_envs=8,
+            num_steps=64,
+            gamma=0.99,
+            gae_lambda=0.95,
+            ent_coef=0.0,
+            policy_lr=1e-3,
+            value_lr=1e-3,
+            epochs=10,
+            minibatches=4,
+            policy_hidden=(64, 64),
+            value_hidden=(64, 64),
+            checkpoint_every=20,
+        ),
+    ),
+}
+"""named starting points for ``gamerl train ppo --preset NAME``"""

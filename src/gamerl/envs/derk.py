@@ -1,0 +1,402 @@
+"""Derk's Gym (Dr. Derk's Mutant Battlegrounds, gym-derk 1.1.1) run offline, owned end to end.
+
+gym-derk needs NumPy < 2 and old ``gym``, so the game runs in a worker process with its own
+interpreter (``.venv-derk``, made by ``scripts/setup.sh``; or ``GAMERL_DERK_PYTHON``). The worker
+(:mod:`gamerl.envs.derk_worker`) owns an Xvfb and a Chromium kept off the network, and plays a patched
+copy of the app bundle from the cache dir. This module starts it in its own process group, puts every
+request under a timeout, and on a crash or hang kills the group (worker, browser and Xvfb) by its id,
+restarts it, or reports one clear error.
+
+Two interfaces: :class:`DerkBatch` (arrays over ``n_arenas``, for training) and
+:class:`DerkParallelEnv` (PettingZoo ``ParallelEnv``, agents ``arena{a}_team{t}_slot{s}``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from gamerl.envs.derk_rewards import load_reward
+from gamerl.errors import ConfigError, DependencyError, GamerlError
+
+OBS_SIZE = 64
+STEPS_PER_GAME = 150
+HEAD_NAMES = ("move_x", "rotate", "chase_focus", "cast_slot", "focus")
+ITEMS = {
+    "arms": ("Talons", "BloodClaws", "Cleavers", "Cripplers", "Pistol", "Magnum", "Blaster"),
+    "misc": ("FrogLegs", "IronBubblegum", "HeliumBubblegum", "Shell", "Trombone"),
+    "tail": ("HealingGland", "VampireGland", "ParalyzingDart"),
+}
+INSTALL_HINT = "install it with 'apt-get install -y chromium xvfb xauth fonts-liberation' (as root)"
+
+
+class DerkBrowserError(GamerlError):
+    """The game's browser (or its worker) crashed or hung."""
+
+
+def action_space() -> spaces.Tuple:
+    """A derkling's action: MoveX, Rotate [-1, 1], ChaseFocus [0, 1], CastingSlot 0-3, ChangeFocus 0-7"""
+    return spaces.Tuple(
+        (
+            spaces.Box(-1.0, 1.0, (), np.float32),
+            spaces.Box(-1.0, 1.0, (), np.float32),
+            spaces.Box(0.0, 1.0, (), np.float32),
+            spaces.Discrete(4),
+            spaces.Discrete(8),
+        )
+    )
+
+
+def parse_team_items(text: str | None) -> list[dict[str, Any]] | None:
+    """``'arms,misc,tail;…'`` for the 3 derklings → gym-derk creature configs; None = random per game."""
+    if text is None:
+        return None
+    members = text.split(";")
+    if len(members) != 3:
+        raise ConfigError(
+            f"team_items needs 3 derklings separated by ';', got {len(members)}: "
+            "e.g. 'Pistol,,;Talons,,;Magnum,,'"
+        )
+    team = []
+    for member in members:
+        slots = [s.strip() or None for s in member.split(",")]
+        if len(slots) != 3:
+            raise ConfigError(f"each derkling needs 'arms,misc,tail' (empty allowed), got '{member}'")
+        for slot, item in zip(ITEMS, slots, strict=True):
+            if item is not None and item not in ITEMS[slot]:
+                raise ConfigError(f"'{item}' is not a {slot} item: choose one of {', '.join(ITEMS[slot])}")
+        team.append({"slots": slots})
+    return team
+
+
+def row(n_arenas: int, arena: int, team: int, slot: int) -> int:
+    """Row of agent ``slot`` of ``team`` (0 home, 1 away) in ``arena`` in gym-derk's arrays."""
+    return 3 * n_arenas * team + 3 * arena + slot
+
+
+def derk_python() -> Path:
+    """The interpreter that has gym-derk (``$GAMERL_DERK_PYTHON`` or ``.venv-derk`` beside this venv)."""
+    env = os.environ.get("GAMERL_DERK_PYTHON")
+    path = Path(env) if env else Path(sys.prefix).parent / ".venv-derk" / "bin" / "python"
+    if not path.exists():
+        raise DependencyError(
+            f"Derk's Gym needs its own Python with gym-derk==1.1.1 and numpy<2, not found at {path}: "
+            "run 'bash scripts/setup.sh' (it creates .venv-derk) or set GAMERL_DERK_PYTHON"
+        )
+    return path
+
+
+def check_system_programs() -> str:
+    """Path of Chromium, after checking that Xvfb exists too (one-line error saying how to install)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    for name, found in (("chromium", chromium), ("Xvfb", shutil.which("Xvfb"))):
+        if found is None:
+            raise DependencyError(f"Derk's Gym needs {name}, which is not installed: {INSTALL_HINT}")
+    assert chromium is not None
+    return chromium
+
+
+def cache_dir() -> Path:
+    """Where the patched app bundle and browser profiles live (``$GAMERL_CACHE`` or ``~/.cache/gamerl``)."""
+    return Path(os.environ.get("GAMERL_CACHE", Path.home() / ".cache" / "gamerl")) / "derk-1.1.1"
+
+
+def _pack(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    array = np.ascontiguousarray(array)
+    return (array.dtype.str, array.shape, array.tobytes())
+
+
+def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
+    dtype, shape, data = packed
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+class DerkProcess:
+    """One worker process (and its Xvfb and Chromium) in a process group of its own."""
+
+    def __init__(self, options: dict[str, Any], timeout: float) -> None:
+        """Start the worker and the game; raises :class:`DerkBrowserError` if start-up fails or hangs."""
+        self.timeout = timeout
+        cache = cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        self.log = tempfile.NamedTemporaryFile(prefix="worker.", suffix=".log", dir=cache, delete=False)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [str(derk_python()), str(Path(__file__).with_name("derk_worker.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        try:
+            self.info: dict[str, int] = self.request(
+                "start", {**options, "cache_dir": str(cache), "timeout": timeout}
+            )
+        except BaseException:
+            self.kill()
+            raise
+
+    def request(self, command: str, *args: Any, timeout: float | None = None) -> Any:
+        """Send one request and wait (at most ``timeout`` s) for its reply."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            pickle.dump((command, *args), self.proc.stdin, protocol=4)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise DerkBrowserError(f"the Derk worker died before '{command}' ({self.log_tail()})") from None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout or self.timeout)
+        if not ready:
+            self.kill()
+            raise DerkBrowserError(
+                f"the Derk browser hung: no answer to '{command}' in {timeout or self.timeout:.0f} s "
+                "(raise --derk-timeout-s on a slow machine)"
+            )
+        try:
+            status, payload = pickle.load(self.proc.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            self.kill()
+            raise DerkBrowserError(f"the Derk worker died during '{command}' ({self.log_tail()})") from None
+        if status != "ok":
+            self.kill()
+            raise DerkBrowserError(f"the Derk game failed during '{command}': {payload}")
+        return payload
+
+    def log_tail(self) -> str:
+        """Last line of the worker's log, for error messages."""
+        lines = Path(self.log.name).read_text(errors="replace").strip().splitlines()
+        return lines[-1][:200] if lines else f"log: {self.log.name}"
+
+    def alive(self) -> bool:
+        """Whether the worker process still runs."""
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Ask the worker to close the game; kill its process group if it does not within the timeout."""
+        if self.alive():
+            try:
+                self.request("close", timeout=min(self.timeout, 30.0))
+                self.proc.wait(10)
+            except (DerkBrowserError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the worker's process group (worker, Chromium, Xvfb) by its id and clean up."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class DerkSettings:
+    """What a Derk game is made of."""
+
+    n_arenas: int = 1
+    reward: str = "offensive"
+    """preset name or TOML file (see :mod:`gamerl.envs.derk_rewards`)"""
+    team_items: str | None = None
+    """None = random items per game; else 'arms,misc,tail;…' for both teams"""
+    turbo: bool = True
+    """skip drawing (training); False draws the arenas (video)"""
+    timeout_s: float = 180.0
+    restarts: int = 2
+
+    def __post_init__(self) -> None:
+        if self.n_arenas < 1:
+            raise ConfigError(f"n_arenas must be >= 1, got {self.n_arenas}: pass --num-envs 2")
+
+
+class DerkBatch:
+    """All arenas as arrays: observations ``(6 * n_arenas, 64)``, actions ``(6 * n_arenas, 5)``.
+
+    Rows are ordered side first, as gym-derk lays them out: the home teams of every arena, then the
+    away teams; agent ``s`` of team ``t`` (0 home, 1 away) in arena ``a`` is row
+    :func:`row` ``= 3 n_arenas t + 3 a + s``. A game lasts :data:`STEPS_PER_GAME` steps and ends in
+    every arena at once.
+    """
+
+    def __init__(self, settings: DerkSettings) -> None:
+        chromium = check_system_programs()
+        team = parse_team_items(settings.team_items)
+        self.settings = settings
+        self.n_arenas = settings.n_arenas
+        self.n_agents = 6 * settings.n_arenas
+        self.restarts_left = settings.restarts
+        self.restarts = 0
+        self._options = {
+            "n_arenas": settings.n_arenas,
+            "reward_function": load_reward(settings.reward),
+            "turbo": settings.turbo,
+            "home_team": team,
+            "away_team": team,
+            "chromium": chromium,
+        }
+        self._process: DerkProcess | None = DerkProcess(self._options, settings.timeout_s)
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """Process ids of the worker, its Chromium and its Xvfb."""
+        assert self._process is not None
+        return {
+            "worker": self._process.proc.pid,
+            "chromium": self._process.info["chromium_pid"],
+            "xvfb": self._process.info["xvfb_pid"],
+        }
+
+    def _call(self, command: str, *args: Any) -> Any:
+        if self._process is None:
+            raise DerkBrowserError("the Derk game is closed")
+        return self._process.request(command, *args)
+
+    def reset(self) -> np.ndarray:
+        """New games in every arena; observations ``(6 * n_arenas, 64)`` float32."""
+        return _unpack(self._call("reset"))
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+        """Apply ``(6 * n_arenas, 5)`` actions → (obs, rewards ``(6 n,)``, games over, team stats or None).
+
+        Team stats, when the games end: ``(2 * n_arenas, 5)``, home teams then away teams, columns
+        ``Reward, OpponentReward, Hitpoints, AliveTime, CumulativeHitpoints``.
+        """
+        if actions.shape != (self.n_agents, 5):
+            raise ValueError(f"actions must be ({self.n_agents}, 5), got {actions.shape}")
+        obs, rewards, done, stats = self._call("step", _pack(actions.astype(np.float32)))
+        return _unpack(obs), _unpack(rewards), done, None if stats is None else _unpack(stats)
+
+    def restart(self) -> np.ndarray:
+        """After a crash or hang: start a new worker and game (if restarts are left); first observations."""
+        if self._process is not None:
+            self._process.kill()
+            self._process = None
+        if self.restarts_left <= 0:
+            raise DerkBrowserError(
+                f"the Derk browser failed again after {self.restarts} restarts: see the worker log, "
+                "check 'chromium --version', and resume with --resume RUN_DIR"
+            )
+        self.restarts_left -= 1
+        self.restarts += 1
+        self._process = DerkProcess(self._options, self.settings.timeout_s)
+        return self.reset()
+
+    def frame(self) -> np.ndarray:
+        """The page as the game draws it: ``(H, W, 3)`` uint8 (start with ``turbo=False`` to see arenas)."""
+        import io
+
+        from PIL import Image
+
+        png = self._call("frame")
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    def close(self) -> None:
+        """Stop the game, its browser and Xvfb."""
+        if self._process is not None:
+            self._process.close()
+            self._process = None
+
+    def __enter__(self) -> DerkBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DerkParallelEnv(ParallelEnv):
+    """Derk's Gym as a PettingZoo ``ParallelEnv``: every derkling of both teams in every arena.
+
+    Agents are named ``arena{a}_team{t}_slot{s}`` (team 0 is home). Actions follow :func:`action_space`.
+    A game ends for everyone after 150 steps (terminations). If the browser crashes or hangs, it is
+    restarted and the game is cut short (truncations, ``infos[agent]["restarted"] = True``); when no
+    restarts are left, :class:`DerkBrowserError` is raised. The game starts on the first ``reset``.
+    """
+
+    metadata = {"name": "derk_v0", "render_modes": ["rgb_array"], "is_parallelizable": True}
+
+    def __init__(self, settings: DerkSettings | None = None, render_mode: str | None = None) -> None:
+        self.settings = settings or DerkSettings()
+        self.render_mode = render_mode
+        n = self.settings.n_arenas
+        self.possible_agents = [
+            f"arena{a}_team{t}_slot{s}" for t in range(2) for a in range(n) for s in range(3)
+        ]
+        self.agents: list[str] = []
+        self._rows = {name: i for i, name in enumerate(self.possible_agents)}  # side-first, as gym-derk
+        self._obs_space = spaces.Box(-1.0, 1.0, (OBS_SIZE,), np.float32)
+        self._act_space = action_space()
+        self._batch: DerkBatch | None = None
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        """64 game senses in [-1, 1] (gym-derk's ``ObservationKeys``)."""
+        return self._obs_space
+
+    def action_space(self, agent: str) -> spaces.Space:
+        """See :func:`action_space`."""
+        return self._act_space
+
+    def _dicts(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: np.clip(obs[i], -1.0, 1.0) for name, i in self._rows.items()}
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """New games in every arena (``seed`` seeds the action samplers; the game draws its own items)."""
+        if seed is not None:
+            self._act_space.seed(seed)
+        if self._batch is None:
+            self._batch = DerkBatch(self.settings)
+        self.agents = list(self.possible_agents)
+        return self._dicts(self._batch.reset()), {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        """One step of every living agent; missing agents do nothing (all zeros)."""
+        assert self._batch is not None, "call reset() first"
+        array = np.zeros((len(self.possible_agents), 5), dtype=np.float32)
+        for name, action in actions.items():
+            array[self._rows[name]] = [float(np.asarray(x)) for x in action]
+        restarted = False
+        try:
+            obs, rewards, done, _ = self._batch.step(array)
+        except DerkBrowserError:
+            obs, rewards, done, restarted = (
+                self._batch.restart(),
+                np.zeros(len(array), np.float32),
+                False,
+                True,
+            )
+        agents = self.agents
+        self.agents = [] if done or restarted else agents
+        return (
+            {a: o for a, o in self._dicts(obs).items() if a in agents},
+            {a: float(rewards[self._rows[a]]) for a in agents},
+            {a: bool(done) for a in agents},
+            {a: restarted for a in agents},
+            {a: {"restarted": True} if restarted else {} for a in agents},
+        )
+
+    def render(self) -> np.ndarray | None:
+        """The page as drawn (needs ``DerkSettings(turbo=False)`` to show the arenas)."""
+        return None if self._batch is None else self._batch.frame()
+
+    def close(self) -> None:
+        """Stop the game, its browser and Xvfb."""
+        if self._batch is not None:
+            self._batch.close()
+            self._batch = None

@@ -1,0 +1,105 @@
+"""PPO on CartPole-v1 end to end: it learns, is deterministic, checkpoints, resumes and fine-tunes."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gamerl.algorithms.ppo.evaluate import evaluate_ppo
+from gamerl.algorithms.ppo.session import load_model
+from gamerl.algorithms.ppo.train import train_ppo
+from gamerl.cli import main
+from gamerl.config.ppo import PRESETS, PPOConfig
+from gamerl.errors import CheckpointError, EnvNotFoundError
+
+
+def _config(tmp_path: Path, **changes: object) -> PPOConfig:
+    base = dataclasses.replace(PRESETS["cartpole"][1], runs_dir=tmp_path, progress=False)
+    return dataclasses.replace(base, **changes)
+
+
+def _metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
+    run_dir = train_ppo(_config(tmp_path, updates=25, run_name="learn"))
+    records = _metrics(run_dir)
+    assert len(records) == 25 and records[-1]["step"] == 25 * 8 * 64
+    first = next(r["rollout/return"] for r in records if r.get("rollout/return") is not None)
+    last = records[-1]["rollout/return"]
+    assert first < 40 and last > 150, (first, last)
+    for key in (
+        "train/policy_loss",
+        "train/value_loss",
+        "train/approx_kl",
+        "train/clip_fraction",
+        "train/entropy/a0",
+        "rollout/mean_reward",
+        "charts/SPS",
+    ):
+        assert key in records[-1]
+    summary = evaluate_ppo(run_dir, episodes=4, greedy=True)
+    assert summary["mean_return"] > 150
+
+
+def test_same_seed_same_run(tmp_path: Path) -> None:
+    a = train_ppo(_config(tmp_path, updates=3, run_name="a"))
+    b = train_ppo(_config(tmp_path, updates=3, run_name="b"))
+    keys = ("train/policy_loss", "train/value_loss", "rollout/mean_reward")
+    assert [[r[k] for k in keys] for r in _metrics(a)] == [[r[k] for k in keys] for r in _metrics(b)]
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
+    run_dir = train_ppo(_config(tmp_path, updates=2, checkpoint_every=1, run_name="r"))
+    before = load_model(run_dir)[0].state_dict()
+    train_ppo(_config(tmp_path, updates=4), resume=run_dir)
+    records = _metrics(run_dir)
+    assert [r["charts/updates"] for r in records] == [1, 2, 3, 4]
+    assert records[-1]["step"] == 4 * 8 * 64
+    after = load_model(run_dir)[0].state_dict()
+    assert any((before[k] != after[k]).any() for k in before)
+    assert sorted(p.name for p in (run_dir / "checkpoints").glob("model_*.pt")) == [
+        f"model_00000{i}.pt" for i in range(1, 5)
+    ]
+
+
+def test_fine_tune_starts_from_the_given_weights(tmp_path: Path) -> None:
+    source = train_ppo(_config(tmp_path, updates=1, run_name="src"))
+    tuned = train_ppo(
+        _config(tmp_path, updates=1, run_name="tuned", init_from=source, policy_lr=1e-12, value_lr=1e-12)
+    )
+    a, b = load_model(source)[0].state_dict(), load_model(tuned)[0].state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    with pytest.raises(CheckpointError, match="other observations or actions"):
+        train_ppo(_config(tmp_path, updates=1, run_name="bad", init_from=source, env_id="Acrobot-v1"))
+
+
+def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "train",
+                "ppo",
+                "--preset",
+                "cartpole",
+                "--updates",
+                "1",
+                "--runs-dir",
+                str(tmp_path),
+                "--run-name",
+                "cli",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
+    assert "mean_return" in capsys.readouterr().out
+    assert main(["train", "ppo", "--env-id", "CartPol-v1", "--runs-dir", str(tmp_path), "--no-progress"]) == 2
+    assert "unknown env id 'CartPol-v1'" in capsys.readouterr().err
+    assert not list(tmp_path.glob("CartPol*"))
+    with pytest.raises(EnvNotFoundError):
+        train_ppo(_config(tmp_path, env_id="NoSuchEnv-v0"))
