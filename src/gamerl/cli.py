@@ -25,6 +25,11 @@ commands:
   evaluate     play N games with a trained agent; mean ± std and per-episode scores as JSON
   play         record a trained agent playing the real game as GIF or mp4
   envs         list the environment ids gamerl knows
+  collect      World Models: play a game (random, sticky, JERK, .bk2 replays) into a rollout store
+  train vae    World Models: train the vision model V (β-VAE) on a rollout store
+  encode       World Models: encode every stored frame to V's μ and log σ² (RUN_DIR/latents.npz)
+  train mdn    World Models: train the memory model M (MDN-LSTM) on the encoded latents
+  dream        World Models: figures of what M predicts (prediction strip, dream GIF)
 """
 
 
@@ -134,6 +139,12 @@ def _play(args: list[str]) -> None:
     print(f"video: {out}")
 
 
+def _worldmodels(handler: str, args: list[str]) -> None:
+    from gamerl.algorithms.worldmodels import cli as wm_cli
+
+    getattr(wm_cli, handler)(args)
+
+
 def _ppo(handler: str, args: list[str]) -> None:
     from gamerl.algorithms.ppo import cli as ppo_cli
 
@@ -153,6 +164,11 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "evaluate": _evaluate,
     "play": _play,
     "envs": _envs,
+    "collect": lambda a: _worldmodels("collect_command", a),
+    "train vae": lambda a: _worldmodels("train_vae_command", a),
+    "encode": lambda a: _worldmodels("encode_command", a),
+    "train mdn": lambda a: _worldmodels("train_mdn_command", a),
+    "dream": lambda a: _worldmodels("dream_command", a),
 }
 
 

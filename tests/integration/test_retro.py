@@ -50,9 +50,9 @@ def test_airstriker_has_the_sonic_buttons_and_skips_four_frames() -> None:
     raw = stable_retro.make("Airstriker-Genesis-v0", render_mode=None)
     raw.reset(seed=0)
     buttons = list(raw.unwrapped.buttons)
-    for a, expected in zip(actions, wrapped):
+    for a, expected in zip(actions, wrapped, strict=True):
         full = np.zeros(len(buttons), np.int8)
-        for bit, name in zip(a, SONIC_BUTTONS):
+        for bit, name in zip(a, SONIC_BUTTONS, strict=True):
             full[buttons.index(name)] = bit
         for _ in range(4):
             frame = raw.step(full)[0]

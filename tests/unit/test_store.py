@@ -102,6 +102,13 @@ def test_close_commits_a_partial_chunk_and_reopen_appends(tmp_path: Path) -> Non
         store.writer("writer1")
 
 
+def test_an_episode_ending_on_a_chunk_boundary_is_committed(tmp_path: Path) -> None:
+    write_episodes(tmp_path, 1, [4, 16])  # 20 steps = exactly two chunks of 10
+    store = RolloutStore.open(tmp_path)
+    assert [e.length for e in store.episodes()] == [4, 16]
+    check_episode(store, store.episodes()[1], 1, 4)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -23,8 +23,8 @@ class PGConfig(RunConfig):
     """stop (with a checkpoint) after this many minutes of training; None = no time limit"""
     num_envs: int = 16
     """games played in parallel (one batched policy forward pass per step)"""
-    num_workers: int = 2
-    """emulator worker processes (0 = step the games in the learner process)"""
+    num_workers: int = 1
+    """emulator worker processes besides the learner, which steps an equal share itself (0 = learner only)"""
     frame_skip: int = 4
     """emulator frames per agent step"""
     repeat_action_probability: float = 0.0
@@ -57,7 +57,7 @@ class PGConfig(RunConfig):
         checks = [
             (self.episodes >= 1, f"episodes must be >= 1, got {self.episodes}: pass --episodes 200"),
             (self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}: pass --num-envs 16"),
-            (self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}: pass --num-workers 2"),
+            (self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}: pass --num-workers 1"),
             (self.frame_skip >= 1, f"frame_skip must be >= 1, got {self.frame_skip}: pass --frame-skip 4"),
             (self.hidden >= 1, f"hidden must be >= 1, got {self.hidden}: pass --hidden 200"),
             (0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}: pass --gamma 0.99"),

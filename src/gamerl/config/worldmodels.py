@@ -25,7 +25,7 @@ class CollectConfig:
     env_id: str = "Airstriker-Genesis-v0"
     """game to play (see 'gamerl envs')"""
     policy: Literal["random", "sticky", "jerk", "bk2"] = "random"
-    """random: uniform; sticky: random actions held for a while; jerk: retro-baselines explorer; bk2: import --movies"""
+    """random: uniform; sticky: random actions held a while; jerk: retro-baselines explorer; bk2: --movies"""
     steps: int = 10_000
     """agent steps to collect over all workers (ignored by bk2, which imports every movie)"""
     workers: int = 1
@@ -94,7 +94,7 @@ class VAEConfig(RunConfig):
     validation_fraction: float = 0.1
     """fraction of episodes kept out for validation"""
     buffer_frames: int = 200_000
-    """frames held in memory per epoch (a random subset when the store is larger: the seed's rotating buffer)"""
+    """frames held in memory per epoch (a random subset of a larger store: the seed's rotating buffer)"""
     channels_last: bool = True
     """use the channels-last memory format (faster convolutions on CPU)"""
 

@@ -55,7 +55,7 @@ LATENTS_FILE = "latents.npz"
 
 @dataclasses.dataclass(frozen=True)
 class Latents:
-    """Every stored step encoded by V: μ and log σ² per frame, with actions, rewards, dones, episode bounds."""
+    """Every stored step encoded by V: μ and log σ² per frame, with actions, rewards, dones, episodes."""
 
     mu: np.ndarray
     """(N, Z) float32"""
@@ -93,7 +93,7 @@ class Latents:
     def subset(self, episodes: np.ndarray) -> Latents:
         """The same data restricted to episode indices ``episodes`` (steps re-packed)."""
         steps = np.concatenate(
-            [np.arange(s, s + n) for s, n in zip(self.starts[episodes], self.lengths[episodes])]
+            [np.arange(s, s + n) for s, n in zip(self.starts[episodes], self.lengths[episodes], strict=True)]
         )
         lengths = self.lengths[episodes]
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)

@@ -158,7 +158,7 @@ class RolloutStore:
         return json.loads((self.path / "shards" / shard / "commit.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
     def episodes(self) -> list[Episode]:
-        """Every committed finished episode, in (shard, start) order; re-read on each call (new data appears)."""
+        """Every committed finished episode, in (shard, start) order; re-read each call (new data appears)."""
         out = []
         for shard in self.shard_names():
             for ep in self.read_commit(shard)["episodes"]:
@@ -258,7 +258,7 @@ class ShardWriter:
         return self._committed + self._fill
 
     def add(self, frame: np.ndarray, action: np.ndarray, reward: float, done: bool) -> None:
-        """Append one step: ``frame`` ``(R, R, 3)`` uint8 seen before ``action`` ``(A,)``; its reward and done."""
+        """Append one step: ``frame`` ``(R, R, 3)`` uint8 seen before ``action`` ``(A,)``, reward, done."""
         i = self._fill
         self._buffer["frames"][i] = frame
         self._buffer["actions"][i] = action
@@ -282,8 +282,9 @@ class ShardWriter:
 
     def _flush(self) -> None:
         start, n = self._committed, self._fill
-        for key, array in self._arrays.items():
-            array[start : start + n] = self._buffer[key][:n]
+        if n:
+            for key, array in self._arrays.items():
+                array[start : start + n] = self._buffer[key][:n]
         self._committed += n
         self._fill = 0
         done = [ep for ep in self._finished if ep["start"] + ep["length"] <= self._committed]
@@ -296,7 +297,7 @@ class ShardWriter:
     def close(self) -> None:
         """Write the buffered steps and commit every finished episode (an unfinished one is dropped)."""
         if not self._closed:
-            if self._fill or not (self.dir / "commit.json").exists():
+            if self._fill or self._finished or not (self.dir / "commit.json").exists():
                 self._flush()
             self._closed = True
 

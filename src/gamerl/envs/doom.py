@@ -1,4 +1,4 @@
-"""VizDoom ``take_cover``, the paper's Doom game: dodge fireballs; the score is the number of tics survived."""
+"""VizDoom ``take_cover``, the paper's Doom game: dodge fireballs; the score is the tics survived."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def game_levels(game: str) -> tuple[str, ...]:
 
 
 def contest_levels(split: str) -> list[tuple[str, str]]:
-    """(game, level) pairs of the Retro Contest ``split``: ``"train"`` (47 levels) or ``"validation"`` (11)."""
+    """(game, level) pairs of the Retro Contest ``split``: ``"train"`` (47) or ``"validation"`` (11)."""
     if split not in ("train", "validation"):
         raise EnvNotFoundError(f"unknown contest split '{split}': choose 'train' or 'validation'")
     pairs = []
@@ -87,7 +87,8 @@ def make_retro(
     buttons: tuple[str, ...] = SONIC_BUTTONS,
     render_mode: str | None = None,
 ) -> gym.Env[Any, Any]:
-    """A Genesis ``game`` at save state ``level`` (default: the game's own), actions ``MultiBinary(len(buttons))``.
+    """A Genesis ``game`` at save state ``level`` (default: the game's own),
+    actions ``MultiBinary(len(buttons))``.
 
     Observations are ``(224, 320, 3)`` uint8 RGB; each action lasts ``frame_skip`` emulator frames. Sonic
     games use the contest scenario (horizontal progress reward + completion bonus). Only one retro env can

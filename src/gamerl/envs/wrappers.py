@@ -56,7 +56,7 @@ class ButtonSubset(gym.ActionWrapper[Any, np.ndarray, np.ndarray]):
 
 
 def resize_nearest(frame: np.ndarray, size: int) -> np.ndarray:
-    """``(H, W, C)`` uint8 → ``(size, size, C)`` by nearest-neighbour sampling (no blur, as the seed's cv2 call)."""
+    """``(H, W, C)`` uint8 → ``(size, size, C)`` by nearest-neighbour sampling (no blur, as the seed)."""
     h, w = frame.shape[:2]
     rows = (np.arange(size) * h) // size
     cols = (np.arange(size) * w) // size

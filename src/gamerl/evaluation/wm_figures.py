@@ -10,7 +10,8 @@ from PIL import Image
 
 
 def image_rows(rows: list[np.ndarray], gap: int = 2) -> np.ndarray:
-    """Stack rows of frames into one image: each row ``(N, R, R, 3)`` uint8 → ``(rows·(R+gap), N·(R+gap), 3)``."""
+    """Stack rows of frames into one image; each row ``(N, R, R, 3)`` uint8
+    → ``(rows·(R+gap), N·(R+gap), 3)``."""
     n = max(len(r) for r in rows)
     side = rows[0].shape[1]
     cell = side + gap
@@ -35,7 +36,8 @@ def reconstruction_grid(true: np.ndarray, recon: np.ndarray, out: Path) -> Path:
 
 
 def prediction_strip(true: np.ndarray, recon: np.ndarray, predicted: np.ndarray, out: Path) -> Path:
-    """Three rows (the seed's ``sample_lstm.png``): true frames, V's reconstructions, M's open-loop predictions
+    """Three rows (the seed's ``sample_lstm.png``): true frames, V's reconstructions, M's open-loop
+    predictions
     decoded; each ``(T, R, R, 3)`` uint8."""
     return save_png(image_rows([true, recon, predicted]), out)
 

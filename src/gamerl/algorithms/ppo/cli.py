@@ -59,6 +59,8 @@ class EvaluatePPOArgs:
     """Derk: run directory or .pt file of the opponent (opponent=checkpoint)"""
     num_envs: int | None = None
     """games in parallel (Derk: arenas); default: the run's, at most --episodes"""
+    reward: str = "score"
+    """Derk: reward counted (default: the game's score); a preset or TOML file measures a behaviour"""
 
 
 def evaluate_command(args: list[str]) -> None:
@@ -76,6 +78,7 @@ def evaluate_command(args: list[str]) -> None:
         parsed.opponent,
         parsed.opponent_checkpoint,
         parsed.num_envs,
+        parsed.reward,
     )
     print(" ".join(f"{k} {v:.3f}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
 

@@ -44,13 +44,16 @@ def evaluate_ppo(
     opponent: Literal["random", "checkpoint"] = "random",
     opponent_checkpoint: Path | None = None,
     num_envs: int | None = None,
+    reward: str = "score",
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights; write and return a summary.
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
-    Other envs: ``mean_return`` and ``std_return``.
+    Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
+    makes ``mean_return`` the statue damage taken per derkling and game.
+    All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
@@ -58,7 +61,7 @@ def evaluate_ppo(
     torch.manual_seed(seed)
     changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
     if config.env_id == DERK_ENV_ID:
-        changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward="score")
+        changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward=reward)
     config = dataclasses.replace(config, **changes)
     env = make_agent_env(config, run_dir)
     try:
@@ -80,7 +83,8 @@ def evaluate_ppo(
     else:
         returns = [g["return"] for g in games]
         summary.update({"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns))})
-    name = f"results_{opponent if config.env_id == DERK_ENV_ID else 'env'}_seed{seed}.json"
+    label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
+    name = f"results_{label}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

@@ -1,0 +1,115 @@
+"""Derk's Gym for real: Chromium under Xvfb, a few steps each (start-up is ~10 s per game)."""
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pettingzoo.test import parallel_api_test
+
+from gamerl.algorithms.ppo.derk_agents import DerkAgents
+from gamerl.algorithms.ppo.opponents import RandomTeam
+from gamerl.algorithms.ppo.train import train_ppo
+from gamerl.config.ppo import PPOConfig
+from gamerl.envs.derk import DerkBatch, DerkBrowserError, DerkParallelEnv, DerkSettings, derk_python
+from gamerl.errors import DependencyError
+
+
+def _available() -> bool:
+    try:
+        derk_python()
+    except DependencyError:
+        return False
+    return shutil.which("chromium") is not None and shutil.which("Xvfb") is not None
+
+
+pytestmark = pytest.mark.skipif(
+    not _available() and not os.environ.get("CI"),
+    reason="Derk needs chromium, Xvfb and .venv-derk (bash scripts/setup.sh as root); CI always runs it",
+)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_parallel_api() -> None:
+    env = DerkParallelEnv(DerkSettings(n_arenas=1))
+    try:
+        parallel_api_test(env, num_cycles=3)
+        assert env.possible_agents[:3] == ["arena0_team0_slot0", "arena0_team0_slot1", "arena0_team0_slot2"]
+        assert len(env.possible_agents) == 6
+    finally:
+        env.close()
+
+
+def test_reward_preset_changes_the_rewards() -> None:
+    # standing still at home: the game pays time-spent rewards every ~37 steps (5 s of game time);
+    # the defensive preset pays for time at home (3 per tick at the base), the offensive one does not
+    totals = {}
+    for reward in ("defensive", "offensive"):
+        with DerkBatch(DerkSettings(n_arenas=1, reward=reward)) as batch:
+            batch.reset()
+            totals[reward] = sum(batch.step(np.zeros((6, 5), np.float32))[1].sum() for _ in range(40))
+    assert totals["defensive"] > 0 and totals["offensive"] == 0
+
+
+def test_killed_browser_is_restarted_and_a_hung_one_reported() -> None:
+    batch = DerkBatch(DerkSettings(n_arenas=1, timeout_s=20, restarts=1))
+    agents = DerkAgents(batch, RandomTeam(0))
+    first = dict(batch.pids)
+    try:
+        obs = agents.reset()
+        agents.step(np.zeros((3, 5)))
+        os.kill(first["chromium"], signal.SIGKILL)
+        result = agents.step(np.zeros((3, 5)))
+        assert result.dones.all() and agents.restarts == 1 and result.obs.shape == obs.shape
+        assert all(_gone(pid) for pid in first.values())
+        second = dict(batch.pids)
+        assert second["chromium"] != first["chromium"]
+        agents.step(np.zeros((3, 5)))  # the new game plays on
+        os.kill(second["chromium"], signal.SIGSTOP)  # a hung browser: no restart left → one clear error
+        with pytest.raises(DerkBrowserError, match="failed again after 1 restarts"):
+            agents.step(np.zeros((3, 5)))
+        assert all(_gone(pid) for pid in second.values())
+    finally:
+        agents.close()
+
+
+def test_tiny_ppo_run_on_derk_resumes_and_fine_tunes(tmp_path: Path) -> None:
+    config = PPOConfig(
+        env_id="Derk-v0",
+        num_envs=2,
+        num_steps=4,
+        updates=1,
+        policy_hidden=(32,),
+        value_hidden=(32,),
+        runs_dir=tmp_path,
+        run_name="derk",
+        progress=False,
+    )
+    run_dir = train_ppo(config)
+    train_ppo(dataclasses.replace(config, updates=2), resume=run_dir)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [24, 48]
+    for head in ("move_x", "rotate", "chase_focus", "cast_slot", "focus"):
+        assert 0 < records[-1][f"train/entropy/{head}"] <= np.log(9) + 1e-6
+    tuned = train_ppo(
+        dataclasses.replace(
+            config,
+            run_name="tuned",
+            reward="defensive",
+            init_from=run_dir,
+            opponent="checkpoint",
+            opponent_checkpoint=run_dir,
+        )
+    )
+    assert (tuned / "checkpoints" / "last.pt").is_file()
