@@ -11,6 +11,7 @@ from gamerl.algorithms.worldmodels.collect import collect
 from gamerl.cli import main
 from gamerl.config.worldmodels import CollectConfig
 from gamerl.data.store import RolloutStore
+from gamerl.errors import ConfigError
 
 
 def test_jerk_on_airstriker_two_workers(tmp_path: Path) -> None:
@@ -22,6 +23,7 @@ def test_jerk_on_airstriker_two_workers(tmp_path: Path) -> None:
         workers=2,
         chunk_steps=50,
         max_episode_steps=100,
+        levels=("Level1",),
         progress=False,
     )
     result = collect(config)
@@ -38,7 +40,7 @@ def test_jerk_on_airstriker_two_workers(tmp_path: Path) -> None:
         "resolution": 64,
         "frame_skip": 4,
         "game": "Airstriker-Genesis-v0",
-        "level": None,
+        "level": "Level1",
         "policy": "jerk",
         "seed": 1,
         "return": episode.meta["return"],
@@ -78,3 +80,12 @@ def test_collect_cli_refuses_a_store_of_another_resolution(
     assert main(["collect", "--store", str(tmp_path / "s"), "--steps", "20", "--resolution", "128"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gamerl: error: store") and "pass --resolution 64 --frame-skip 4" in err
+
+
+def test_levels_are_checked_before_any_process_starts(tmp_path: Path) -> None:
+    pytest.importorskip("stable_retro")
+    with pytest.raises(ConfigError, match="has no level 'Level9'"):
+        collect(CollectConfig(store=tmp_path / "s", levels=("Level9",), progress=False))
+    with pytest.raises(ConfigError, match="--levels applies to Genesis games"):
+        collect(CollectConfig(store=tmp_path / "s", env_id="VizdoomTakeCover-v1", levels=("x",), progress=False))
+    assert not (tmp_path / "s").exists()

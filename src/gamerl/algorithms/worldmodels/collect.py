@@ -26,6 +26,7 @@ from gamerl.algorithms.worldmodels.policies import (
 from gamerl.config.worldmodels import CollectConfig
 from gamerl.data.store import RolloutStore, ShardWriter, StoreMeta
 from gamerl.envs.registry import get_spec, resolve_factory
+from gamerl.envs.retro import contest_levels, game_levels, set_level
 from gamerl.envs.wrappers import resize_nearest
 from gamerl.errors import ConfigError, GamerlError, TrainingError
 
@@ -50,8 +51,6 @@ def resolve_levels(env_id: str, levels: tuple[str, ...]) -> list[str]:
         return []
     if not get_spec(env_id, WM_ENVS).entry_point.startswith("gamerl.envs.retro"):
         raise ConfigError(f"--levels applies to Genesis games, not {env_id}: drop --levels")
-    from gamerl.envs.retro import contest_levels, game_levels
-
     out: list[str] = []
     for level in levels:
         if level.startswith("contest-"):
@@ -95,8 +94,6 @@ def play_episodes(
         while written < steps:
             level = str(rng.choice(levels)) if levels else None
             if level is not None:
-                from gamerl.envs.retro import set_level
-
                 set_level(env, level)
             obs, _ = env.reset(seed=int(rng.integers(2**31)))
             policy.reset()
