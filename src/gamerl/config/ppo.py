@@ -22,6 +22,8 @@ class PPOConfig(RunConfig):
     """training budget in updates; with Derk's num_steps=150 one update is one game in every arena"""
     max_minutes: float | None = None
     """stop (with a checkpoint) after this many minutes of training; None = no time limit"""
+    target_return: float | None = None
+    """stop early once the mean return of the last 20 episodes reaches this (e.g. 475 on CartPole-v1)"""
     num_envs: int = 8
     """games played in parallel (Derk: arenas, each with 3 learning agents)"""
     num_steps: int = 150

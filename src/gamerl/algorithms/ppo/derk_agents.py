@@ -28,7 +28,7 @@ class DerkAgents:
         self.batch, self.opponent = batch, opponent
         self.n_arenas = batch.n_arenas
         self.num_agents = 3 * self.n_arenas
-        self.obs_dim = OBS_SIZE
+        self.obs_shape = (OBS_SIZE,)
         self.heads = heads_for_space(action_space(), continuous, bins, HEAD_NAMES)  # type: ignore[arg-type]
         self.restarts = 0
         self._obs = np.zeros((2 * self.num_agents, OBS_SIZE), np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -93,6 +94,52 @@ def evaluate_ppo(
     return summary
 
 
+def agent_view(obs: np.ndarray, obs_shape: tuple[int, ...], scale: int = 3) -> np.ndarray:
+    """The newest of the stacked frames an Atari agent sees, as an upscaled RGB image ``(3·84, 3·84, 3)``."""
+    frame = obs.reshape(obs_shape)[-1].astype(np.uint8)
+    return np.repeat(np.repeat(frame, scale, 0), scale, 1)[..., None].repeat(3, -1)
+
+
+def _record_rows(
+    env: AgentEnv, model: ActorCritic, frame: Callable[[np.ndarray], np.ndarray], max_steps: int, greedy: bool
+) -> list[np.ndarray]:
+    """Frames of the first game of ``env`` until it ends or ``max_steps``; closes ``env``."""
+    frames = []
+    try:
+        obs = env.reset()
+        for _ in range(max_steps):
+            frames.append(frame(obs[0]))
+            result = env.step(act(model, obs, greedy))
+            obs = result.obs
+            if result.dones[0]:
+                break
+    finally:
+        env.close()
+    return frames
+
+
+def _record_gym(env_id: str, model: ActorCritic, max_steps: int, seed: int, greedy: bool) -> list[np.ndarray]:
+    """Frames of one episode of a Gymnasium env rendered as RGB."""
+    import gymnasium as gym
+
+    from gamerl.algorithms.ppo.heads import env_values
+
+    env = gym.make(env_id, render_mode="rgb_array")
+    frames = []
+    try:
+        o, _ = env.reset(seed=seed)
+        for _ in range(max_steps):
+            frames.append(env.render())
+            values = env_values(act(model, np.asarray(o, np.float32).reshape(1, -1), greedy), model.heads)[0]
+            action = int(values[0]) if isinstance(env.action_space, gym.spaces.Discrete) else values
+            o, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+    finally:
+        env.close()
+    return frames
+
+
 def record_ppo(
     run_dir: Path,
     out: Path | None = None,
@@ -101,47 +148,28 @@ def record_ppo(
     fps: int = 10,
     greedy: bool = False,
 ) -> Path:
-    """Record one game of the run's agent as GIF or mp4 (Derk: one arena drawn by the game's page)."""
+    """Record one game of the run's agent as GIF or mp4.
+
+    Derk: one arena as the game's page draws it; Atari: the frames the agent sees; others: ``render()``.
+    """
     out = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
     if out.suffix.lower() not in (".gif", ".mp4"):
         raise ConfigError(f"video file must end in .gif or .mp4, got '{out.name}': pass --out play.gif")
     model, config = load_model(run_dir)
     torch.manual_seed(seed)
-    frames = []
     if config.env_id == DERK_ENV_ID:
         from gamerl.algorithms.ppo.derk_agents import make_derk_agents
 
         config = dataclasses.replace(config, num_envs=1, opponent="random", seed=seed)
-        env = make_derk_agents(config, Path(run_dir), seed, turbo=False)
-        try:
-            obs = env.reset()
-            for _ in range(max_steps):
-                frames.append(env.batch.frame())
-                result = env.step(act(model, obs, greedy))
-                obs = result.obs
-                if result.dones.all():
-                    break
-        finally:
-            env.close()
+        derk = make_derk_agents(config, Path(run_dir), seed, turbo=False)
+        frames = _record_rows(derk, model, lambda _: derk.batch.frame(), max_steps, greedy)
+    elif config.env_id.startswith("ALE/"):
+        from gamerl.algorithms.ppo.agent_env import AtariAgents
+
+        atari = AtariAgents(config.env_id, 1, seed)
+        frames = _record_rows(atari, model, lambda obs: agent_view(obs, model.obs_shape), max_steps, greedy)
     else:
-        import gymnasium as gym
-
-        from gamerl.algorithms.ppo.heads import env_values
-
-        genv = gym.make(config.env_id, render_mode="rgb_array")
-        try:
-            o, _ = genv.reset(seed=seed)
-            for _ in range(max_steps):
-                frames.append(genv.render())
-                values = env_values(
-                    act(model, np.asarray(o, np.float32).reshape(1, -1), greedy), model.heads
-                )[0]
-                action = int(values[0]) if isinstance(genv.action_space, gym.spaces.Discrete) else values
-                o, _, terminated, truncated, _ = genv.step(action)
-                if terminated or truncated:
-                    break
-        finally:
-            genv.close()
+        frames = _record_gym(config.env_id, model, max_steps, seed, greedy)
     out.parent.mkdir(parents=True, exist_ok=True)
     video = np.stack(frames)
     if out.suffix.lower() == ".gif":

@@ -27,23 +27,67 @@ def _init(layer: nn.Linear, gain: float) -> nn.Linear:
     return layer
 
 
+class PixelEncoder(nn.Module):
+    """The Nature-DQN convolutions: ``(B, C·84·84)`` flat uint8-valued frames → ``(B, 512)`` features."""
+
+    def __init__(self, obs_shape: Sequence[int]) -> None:
+        super().__init__()
+        self.obs_shape = tuple(obs_shape)
+        c, h, w = self.obs_shape
+        self.conv = nn.Sequential(
+            _conv(nn.Conv2d(c, 32, 8, stride=4)),
+            nn.ReLU(),
+            _conv(nn.Conv2d(32, 64, 4, stride=2)),
+            nn.ReLU(),
+            _conv(nn.Conv2d(64, 64, 3, stride=1)),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            n = self.conv(torch.zeros(1, c, h, w)).shape[1]
+        self.out = nn.Sequential(_init(nn.Linear(n, 512), np.sqrt(2)), nn.ReLU())
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Features of flat frames scaled from [0, 255] to [0, 1]."""
+        return self.out(self.conv(obs.view(-1, *self.obs_shape) / 255.0))
+
+
+def _conv(layer: nn.Conv2d) -> nn.Conv2d:
+    nn.init.orthogonal_(layer.weight, np.sqrt(2))
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+def network(obs_shape: Sequence[int], hidden: Sequence[int], out_dim: int, out_gain: float) -> nn.Sequential:
+    """An MLP on vector observations; on ``(C, H, W)`` frames, a :class:`PixelEncoder` then the MLP."""
+    if len(obs_shape) == 3:
+        return nn.Sequential(PixelEncoder(obs_shape), mlp(512, hidden, out_dim, out_gain))
+    return mlp(int(np.prod(obs_shape)), hidden, out_dim, out_gain)
+
+
 class ActorCritic(nn.Module):
     """Policy network → parameters of every action head; value network → one state value.
 
-    Observations: ``(B, obs_dim)`` float32. One set of weights is shared by all agents of a team.
+    Observations: ``(B, prod(obs_shape))`` float32, flat (frames are reshaped inside). Two separate
+    networks, no shared trunk. One set of weights is shared by all agents of a team.
     """
 
     def __init__(
-        self, obs_dim: int, heads: Sequence[Head], policy_hidden: Sequence[int], value_hidden: Sequence[int]
+        self,
+        obs_shape: Sequence[int],
+        heads: Sequence[Head],
+        policy_hidden: Sequence[int],
+        value_hidden: Sequence[int],
     ) -> None:
         super().__init__()
+        self.obs_shape = tuple(obs_shape)
         self.heads = list(heads)
-        self.policy = mlp(obs_dim, policy_hidden, sum(h.n_params for h in self.heads), out_gain=0.01)
-        self.value = mlp(obs_dim, value_hidden, 1, out_gain=1.0)
+        self.policy = network(obs_shape, policy_hidden, sum(h.n_params for h in self.heads), out_gain=0.01)
+        self.value = network(obs_shape, value_hidden, 1, out_gain=1.0)
         self.log_std = nn.Parameter(torch.zeros(sum(h.kind == "gaussian" for h in self.heads)))
 
     def dist(self, obs: torch.Tensor) -> HeadsDistribution:
-        """Action distribution for ``(B, obs_dim)`` observations."""
+        """Action distribution for ``(B, prod(obs_shape))`` observations."""
         return HeadsDistribution(self.heads, self.policy(obs), self.log_std)
 
     def state_value(self, obs: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from gamerl.algorithms.ppo.agent_env import AgentEnv, GymAgents
+from gamerl.algorithms.ppo.agent_env import AgentEnv, AtariAgents, GymAgents
 from gamerl.algorithms.ppo.heads import Head
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.config.base import config_from_dict, config_to_dict
@@ -38,8 +38,10 @@ def check_env_id(env_id: str) -> None:
     """Refuse an env id that is neither Derk nor registered with Gymnasium (before any run dir is made)."""
     if env_id == DERK_ENV_ID:
         return
+    import ale_py
     import gymnasium as gym
 
+    gym.register_envs(ale_py)
     try:
         gym.spec(env_id)
     except gym.error.Error as err:
@@ -57,19 +59,21 @@ def make_agent_env(config: PPOConfig, run_dir: Path | None = None, seed: int | N
         return make_derk_agents(config, run_dir, seed)
     if config.opponent != "random":
         raise ConfigError(f"--opponent {config.opponent} needs a two-team game: pass --env-id {DERK_ENV_ID}")
+    if config.env_id.startswith("ALE/"):
+        return AtariAgents(config.env_id, config.num_envs, seed)
     return GymAgents(config.env_id, config.num_envs, seed, config.continuous, config.bins)
 
 
-def build_model(config: PPOConfig, obs_dim: int, heads: list[Head]) -> ActorCritic:
+def build_model(config: PPOConfig, obs_shape: tuple[int, ...], heads: list[Head]) -> ActorCritic:
     """A fresh actor-critic with the config's hidden sizes."""
-    return ActorCritic(obs_dim, heads, config.policy_hidden, config.value_hidden)
+    return ActorCritic(obs_shape, heads, config.policy_hidden, config.value_hidden)
 
 
-def model_payload(model: ActorCritic, obs_dim: int, config: PPOConfig) -> dict[str, Any]:
+def model_payload(model: ActorCritic, config: PPOConfig) -> dict[str, Any]:
     """What a checkpoint needs to rebuild ``model`` without its env."""
     return {
         "model": model.state_dict(),
-        "obs_dim": obs_dim,
+        "obs_shape": list(model.obs_shape),
         "heads": [dataclasses.asdict(h) for h in model.heads],
         "config": config_to_dict(config),
     }
@@ -92,16 +96,17 @@ def load_model(path: Path) -> tuple[ActorCritic, PPOConfig]:
     data = load_checkpoint(file, SYSTEM)
     config = config_from_dict(PPOConfig, data["config"])
     heads = [Head(**h) for h in data["heads"]]
-    model = build_model(config, data["obs_dim"], heads)
+    # checkpoints written before pixel observations were supported stored a flat size, "obs_dim"
+    obs_shape = tuple(data["obs_shape"]) if "obs_shape" in data else (int(data["obs_dim"]),)
+    model = build_model(config, obs_shape, heads)
     model.load_state_dict(data["model"])
     return model, config
 
 
-def check_compatible(model: ActorCritic, obs_dim: int, heads: list[Head], source: Path) -> None:
-    """Refuse weights made for another observation size or action heads (one-line error)."""
-    first = model.policy[0]
-    if first.in_features != obs_dim or model.heads != heads:  # type: ignore[union-attr]
+def check_compatible(model: ActorCritic, obs_shape: tuple[int, ...], heads: list[Head], source: Path) -> None:
+    """Refuse weights made for another observation shape or action heads (one-line error)."""
+    if model.obs_shape != tuple(obs_shape) or model.heads != heads:
         raise CheckpointError(
-            f"{source} was trained with other observations or actions ({first.in_features} inputs, "  # type: ignore[union-attr]
+            f"{source} was trained with other observations or actions ({model.obs_shape} inputs, "
             f"{len(model.heads)} heads): pass a checkpoint of the same env and --continuous/--bins"
         )

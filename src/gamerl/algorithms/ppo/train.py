@@ -6,6 +6,7 @@ stream; all rows share one policy and one value network (parameter sharing acros
 
 from __future__ import annotations
 
+import collections
 import math
 import time
 from pathlib import Path
@@ -121,10 +122,10 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     # a resumed run restarts its games with a seed of its own so it does not replay the first ones
     env = make_agent_env(config, run_dir, seed=config.seed + 1000 * counters["updates"])
     try:
-        model = build_model(config, env.obs_dim, env.heads)
+        model = build_model(config, env.obs_shape, env.heads)
         if checkpoint is None and config.init_from is not None:
             source, _ = load_model(config.init_from)
-            check_compatible(source, env.obs_dim, env.heads, config.init_from)
+            check_compatible(source, env.obs_shape, env.heads, config.init_from)
             model.load_state_dict(source.state_dict())
         optimizers = (
             torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5),
@@ -138,7 +139,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             generator.set_state(checkpoint["generator"])
 
         def save() -> None:
-            payload = model_payload(model, env.obs_dim, config)
+            payload = model_payload(model, config)
             save_checkpoint(
                 run_dir / LAST,
                 SYSTEM,
@@ -153,7 +154,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             write_snapshot(run_dir, counters["updates"], payload)
 
         n, t_max = env.num_agents, config.num_steps
-        obs_buf = torch.zeros((t_max, n, env.obs_dim))
+        obs_buf = torch.zeros((t_max, n, int(np.prod(env.obs_shape))))
         act_buf = torch.zeros((t_max, n, len(env.heads)))
         logp_buf = torch.zeros((t_max, n))
         val_buf = np.zeros((t_max, n), dtype=np.float32)
@@ -162,12 +163,19 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         start = time.perf_counter() - counters["elapsed"]
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
         obs = torch.from_numpy(env.reset())
+        recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(config.updates, "updates", config.progress, counters["updates"]) as progress,
         ):
-            while counters["updates"] < config.updates and (
-                deadline is None or time.perf_counter() - start < deadline
+            while (
+                counters["updates"] < config.updates
+                and (deadline is None or time.perf_counter() - start < deadline)
+                and not (
+                    config.target_return is not None
+                    and len(recent) == 20
+                    and np.mean(recent) >= config.target_return
+                )
             ):
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
@@ -184,6 +192,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                     obs = torch.from_numpy(result.obs)
                 counters["steps"] += t_max * n
                 counters["episodes"] += len(episodes)
+                recent.extend(e["return"] for e in episodes)
+                counters["recent_returns"] = list(recent)
                 rollout_time = time.perf_counter() - rollout_start
 
                 # 2. advantages by GAE, bootstrapped from the value of the next observation

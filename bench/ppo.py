@@ -1,0 +1,128 @@
+"""PPO speed: gamerl against stable-baselines3 with the same hyperparameters, one run each, this machine.
+
+CartPole-v1 (default): wall-clock until the mean return of the last 20 episodes reaches 475, both with
+the ``cartpole`` preset's hyperparameters and one torch thread. The issue's target: ours <= 0.25x SB3.
+``--derk N``: Derk with N arenas, training agent-steps/s (rollout and update) against stepping the raw
+game with random actions; target >= 0.8.
+
+Prints a table and a last line ``ratio: X`` (CartPole: our time / SB3's time; Derk: training / raw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gamerl.algorithms.ppo.train import train_ppo
+from gamerl.config.ppo import PRESETS
+
+TARGET = 475.0
+
+
+def sb3_cartpole(seed: int, budget_s: float) -> float:
+    """Seconds SB3 PPO takes to reach the target with the ``cartpole`` preset's hyperparameters."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    c = PRESETS["cartpole"][1]
+
+    class StopAtTarget(BaseCallback):
+        def _on_step(self) -> bool:
+            recent = [e["r"] for e in list(self.model.ep_info_buffer)[-20:]]
+            return (
+                not (len(recent) == 20 and np.mean(recent) >= TARGET)
+                and time.perf_counter() - start < budget_s
+            )
+
+    start = time.perf_counter()
+    env = make_vec_env("CartPole-v1", n_envs=c.num_envs, seed=seed)
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=c.num_steps,
+        batch_size=c.num_envs * c.num_steps // c.minibatches,
+        n_epochs=c.epochs,
+        gamma=c.gamma,
+        gae_lambda=c.gae_lambda,
+        clip_range=c.clip,
+        ent_coef=c.ent_coef,
+        learning_rate=c.policy_lr,
+        max_grad_norm=c.max_grad_norm,
+        seed=seed,
+        device="cpu",
+        policy_kwargs={"net_arch": {"pi": list(c.policy_hidden), "vf": list(c.value_hidden)}},
+    )
+    model.learn(total_timesteps=10_000_000, callback=StopAtTarget())
+    return time.perf_counter() - start
+
+
+def ours_cartpole(seed: int, budget_s: float) -> float:
+    """Seconds gamerl's PPO takes to reach the target with the ``cartpole`` preset."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = dataclasses.replace(
+            PRESETS["cartpole"][1],
+            seed=seed,
+            updates=100_000,
+            target_return=TARGET,
+            max_minutes=budget_s / 60,
+            runs_dir=Path(tmp),
+            progress=False,
+            checkpoint_every=100_000,
+        )
+        start = time.perf_counter()
+        train_ppo(config)
+        return time.perf_counter() - start
+
+
+def derk(n_arenas: int) -> tuple[float, float]:
+    """(raw game agent-steps/s with random actions, training agent-steps/s), home agents counted."""
+    from gamerl.algorithms.ppo.opponents import RandomTeam
+    from gamerl.envs.derk import DerkBatch, DerkSettings
+
+    with DerkBatch(DerkSettings(n_arenas=n_arenas)) as batch:
+        batch.reset()
+        rng, start, steps = RandomTeam(0), time.perf_counter(), 50
+        for _ in range(steps):
+            batch.step(rng.act(np.zeros((6 * n_arenas, 64), np.float32)))
+        raw = 3 * n_arenas * steps / (time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = dataclasses.replace(
+            PRESETS["derk-offensive"][1], num_envs=n_arenas, updates=2, runs_dir=Path(tmp), progress=False
+        )
+        run_dir = train_ppo(config)
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        trained = float(np.mean([r["charts/SPS"] for r in records]))
+    return raw, trained
+
+
+def main() -> None:
+    """Run the comparison and print the table and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--budget-s", type=float, default=600.0, help="give up on a run after this long")
+    parser.add_argument("--derk", type=int, default=0, help="arenas: benchmark Derk instead of CartPole")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.derk:
+        raw, trained = derk(args.derk)
+        print(f"| Derk, {args.derk} arenas | agent-steps/s |\n|---|---|")
+        print(f"| raw game, random actions | {raw:.1f} |\n| gamerl PPO training | {trained:.1f} |")
+        print(f"ratio: {trained / raw:.3f}")
+        return
+    ours = ours_cartpole(args.seed, args.budget_s)
+    sb3 = sb3_cartpole(args.seed, args.budget_s)
+    print(f"| CartPole-v1 to mean return {TARGET:.0f} (last 20 episodes) | seconds |\n|---|---|")
+    print(f"| stable-baselines3 PPO | {sb3:.1f} |\n| gamerl PPO | {ours:.1f} |")
+    print(f"ratio: {ours / sb3:.3f}")
+
+
+if __name__ == "__main__":
+    main()

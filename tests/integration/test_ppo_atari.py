@@ -1,0 +1,35 @@
+"""PPO on Atari Pong through ale_py.AtariVectorEnv: convolutional policy and value nets, a tiny real run."""
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+
+from gamerl.algorithms.ppo.evaluate import record_ppo
+from gamerl.algorithms.ppo.session import load_model
+from gamerl.algorithms.ppo.train import train_ppo
+from gamerl.config.ppo import PPOConfig
+
+
+def test_tiny_ppo_run_on_pong_and_its_video(tmp_path: Path) -> None:
+    config = PPOConfig(
+        env_id="ALE/Pong-v5",
+        num_envs=2,
+        num_steps=8,
+        updates=2,
+        epochs=1,
+        minibatches=2,
+        policy_hidden=(16,),
+        value_hidden=(16,),
+        runs_dir=tmp_path,
+        run_name="pong",
+        progress=False,
+    )
+    run_dir = train_ppo(config)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [16, 32]
+    assert 0 < records[-1]["train/entropy/a0"] <= 1.7918  # log 6: Pong's 6 actions
+    model, _ = load_model(run_dir)
+    assert model.obs_shape == (4, 84, 84)
+    video = iio.imread(record_ppo(run_dir, tmp_path / "pong.gif", max_steps=5))
+    assert video.shape == (5, 252, 252, 3)
