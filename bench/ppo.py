@@ -2,10 +2,13 @@
 
 CartPole-v1 (default): wall-clock until the mean return of the last 20 episodes reaches 475, both with
 the ``cartpole`` preset's hyperparameters and one torch thread. The issue's target: ours <= 0.25x SB3.
+``--pong``: Atari Pong through ``ale_py.AtariVectorEnv``, training agent-steps/s over 3 rollouts of
+8 games x 128 steps, the same Atari hyperparameters on both sides; target: ours >= 4x SB3.
 ``--derk N``: Derk with N arenas, training agent-steps/s (rollout and update) against stepping the raw
 game with random actions; target >= 0.8.
 
-Prints a table and a last line ``ratio: X`` (CartPole: our time / SB3's time; Derk: training / raw).
+Prints a table and a last line ``ratio: X`` (CartPole: our time / SB3's time; Pong: our steps/s / SB3's;
+Derk: training / raw).
 """
 
 from __future__ import annotations
@@ -82,6 +85,62 @@ def ours_cartpole(seed: int, budget_s: float) -> float:
         return time.perf_counter() - start
 
 
+PONG = dataclasses.replace(
+    PRESETS["report"][1],
+    env_id="ALE/Pong-v5",
+    num_envs=8,
+    num_steps=128,
+    updates=3,
+    epochs=4,
+    minibatches=4,
+    clip=0.1,
+    gamma=0.99,
+    policy_lr=2.5e-4,
+    value_lr=2.5e-4,
+    policy_hidden=(),
+    value_hidden=(),
+    progress=False,
+)
+"""CleanRL/SB3-zoo Atari settings; with no hidden layers each net is the Nature CNN and a linear head"""
+
+
+def sb3_pong(seed: int) -> float:
+    """SB3 ``CnnPolicy`` training steps/s on AtariVectorEnv-equivalent frames (its Atari wrappers)."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    c = PONG
+    env = VecFrameStack(make_atari_env("ALE/Pong-v5", n_envs=c.num_envs, seed=seed), n_stack=4)
+    model = PPO(
+        "CnnPolicy",
+        env,
+        n_steps=c.num_steps,
+        batch_size=c.num_envs * c.num_steps // c.minibatches,
+        n_epochs=c.epochs,
+        gamma=c.gamma,
+        gae_lambda=c.gae_lambda,
+        clip_range=c.clip,
+        ent_coef=c.ent_coef,
+        learning_rate=c.policy_lr,
+        max_grad_norm=c.max_grad_norm,
+        seed=seed,
+        device="cpu",
+    )
+    steps = c.updates * c.num_envs * c.num_steps
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    return steps / (time.perf_counter() - start)
+
+
+def ours_pong(seed: int) -> float:
+    """gamerl PPO training steps/s on Pong (mean of ``charts/SPS`` over the updates)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = train_ppo(dataclasses.replace(PONG, seed=seed, runs_dir=Path(tmp)))
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        return float(np.mean([r["charts/SPS"] for r in records]))
+
+
 def derk(n_arenas: int) -> tuple[float, float]:
     """(raw game agent-steps/s with random actions, training agent-steps/s), home agents counted."""
     from gamerl.algorithms.ppo.opponents import RandomTeam
@@ -109,6 +168,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--budget-s", type=float, default=600.0, help="give up on a run after this long")
     parser.add_argument("--derk", type=int, default=0, help="arenas: benchmark Derk instead of CartPole")
+    parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.derk:
@@ -116,6 +176,12 @@ def main() -> None:
         print(f"| Derk, {args.derk} arenas | agent-steps/s |\n|---|---|")
         print(f"| raw game, random actions | {raw:.1f} |\n| gamerl PPO training | {trained:.1f} |")
         print(f"ratio: {trained / raw:.3f}")
+        return
+    if args.pong:
+        ours, sb3 = ours_pong(args.seed), sb3_pong(args.seed)
+        print("| Pong, 8 games, PPO training | agent-steps/s |\n|---|---|")
+        print(f"| stable-baselines3 CnnPolicy | {sb3:.1f} |\n| gamerl PPO | {ours:.1f} |")
+        print(f"ratio: {ours / sb3:.3f}")
         return
     ours = ours_cartpole(args.seed, args.budget_s)
     sb3 = sb3_cartpole(args.seed, args.budget_s)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
 from gamerl.algorithms.ppo.session import (
     LAST,
@@ -240,4 +241,5 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 save()
     finally:
         env.close()
+    plot_ppo_curves([run_dir], run_dir / "figures" / "curves.png")
     return run_dir
