@@ -101,7 +101,10 @@ def env_values(actions: np.ndarray, heads: Sequence[Head]) -> np.ndarray:
 
 
 class HeadsDistribution:
-    """Independent distributions, one per head, over a batch of ``B`` agents."""
+    """Independent distributions, one per head, over a batch of ``B`` agents.
+
+    Argument validation is off: it costs more than the small networks' forward passes.
+    """
 
     def __init__(self, heads: Sequence[Head], params: torch.Tensor, log_std: torch.Tensor) -> None:
         """``params``: ``(B, sum n_params)`` network outputs; ``log_std``: ``(number of gaussian heads,)``."""
@@ -111,10 +114,12 @@ class HeadsDistribution:
         g = 0
         for head, chunk in zip(self.heads, chunks, strict=True):
             if head.kind == "gaussian":
-                self.dists.append(Normal(chunk.squeeze(-1), log_std[g].exp().expand(chunk.shape[0])))
+                self.dists.append(
+                    Normal(chunk.squeeze(-1), log_std[g].exp().expand(chunk.shape[0]), validate_args=False)
+                )
                 g += 1
             else:
-                self.dists.append(Categorical(logits=chunk))
+                self.dists.append(Categorical(logits=chunk, validate_args=False))
 
     def sample(self) -> torch.Tensor:
         """A sampled action per agent: ``(B, H)`` float."""
