@@ -1,0 +1,131 @@
+"""The gamerl command: help everywhere, one-line errors (exit 2), and no lost data."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gamerl.algorithms.pg.reinforce import train_reinforce
+from gamerl.cli import main
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One tiny real run shared by the evaluate/play/error tests of this module."""
+    from gamerl.config.pg import PGConfig
+
+    config = PGConfig(
+        seed=5, runs_dir=tmp_path_factory.mktemp("runs"), run_name="cli", episodes=2, num_envs=2,
+        num_workers=0, batch_episodes=1, frame_skip=12, progress=False,
+    )
+    return train_reinforce(config)
+
+
+def _one_line_error(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("gamerl: error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "pg", "--help"], ["evaluate", "--help"], ["play", "--help"]])
+def test_help_everywhere(argv):
+    result = subprocess.run([sys.executable, "-m", "gamerl.cli", *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage" in result.stdout.lower()
+
+
+def test_train_help_shows_field_docs_and_presets(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "pg", "--preset", "fast", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "discount factor" in out and "fast" in out and "0.001" in out
+
+
+def test_unknown_env_id_makes_no_run_dir(capsys, tmp_path):
+    err = _one_line_error(capsys, ["train", "pg", "--env-id", "ALE/Pong-v4", "--runs-dir", str(tmp_path), "--no-progress"])
+    assert "ALE/Pong-v5" in err  # did-you-mean
+    assert not any(tmp_path.iterdir())
+
+
+def test_invalid_config_value(capsys, tmp_path):
+    err = _one_line_error(capsys, ["train", "pg", "--gamma", "1.5", "--runs-dir", str(tmp_path)])
+    assert "gamma" in err
+
+
+def test_unknown_command_preset_and_system(capsys):
+    assert "gamerl --help" in _one_line_error(capsys, ["trian"])
+    assert "preset" in _one_line_error(capsys, ["train", "pg", "--preset", "turbo"])
+    assert "system" in _one_line_error(capsys, ["train"])
+
+
+def test_missing_run_dir(capsys, tmp_path):
+    for command in ("evaluate", "play"):
+        assert "does not exist" in _one_line_error(capsys, [command, str(tmp_path / "nope")])
+    assert "does not exist" in _one_line_error(capsys, ["train", "pg", "--resume", str(tmp_path / "nope")])
+
+
+def test_existing_run_is_never_overwritten(capsys, trained_run):
+    before = (trained_run / "config.json").read_bytes(), (trained_run / "metrics.jsonl").read_bytes()
+    argv = ["train", "pg", "--runs-dir", str(trained_run.parent), "--run-name", trained_run.name, "--no-progress"]
+    assert "--resume" in _one_line_error(capsys, argv)
+    assert ((trained_run / "config.json").read_bytes(), (trained_run / "metrics.jsonl").read_bytes()) == before
+
+
+def test_corrupt_and_foreign_checkpoints_keep_the_files(capsys, trained_run, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(trained_run, broken)
+    checkpoint = broken / "checkpoints" / "last.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:2000])
+    blob = checkpoint.read_bytes()
+    for argv in (["evaluate", str(broken)], ["play", str(broken)], ["train", "pg", "--resume", str(broken)]):
+        assert "corrupt" in _one_line_error(capsys, argv)
+    assert checkpoint.read_bytes() == blob
+
+    foreign = tmp_path / "foreign"
+    shutil.copytree(trained_run, foreign)
+    config = json.loads((foreign / "config.json").read_text())
+    config["system"] = "ppo"
+    (foreign / "config.json").write_text(json.dumps(config))
+    err = _one_line_error(capsys, ["evaluate", str(foreign)])
+    assert "'ppo'" in err and "'pg'" in err
+
+
+def test_evaluate_writes_scores(capsys, trained_run):
+    assert main(["evaluate", str(trained_run), "--episodes", "3", "--seed", "7"]) == 0
+    assert "3 episodes" in capsys.readouterr().out
+    scores = json.loads((trained_run / "eval" / "results_seed7.json").read_text())
+    assert len(scores["episode_rewards"]) == 3 and all(-21 <= r <= 21 for r in scores["episode_rewards"])
+    assert scores["mean"] == pytest.approx(sum(scores["episode_rewards"]) / 3)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_play_writes_a_video_of_real_frames(trained_run, tmp_path, suffix):
+    import imageio.v3 as iio
+
+    out = tmp_path / f"play{suffix}"
+    assert main(["play", str(trained_run), "--out", str(out), "--max-steps", "40"]) == 0
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] >= 10 and frames.shape[1:3] == (210, 160)
+    assert frames.std() > 0  # not a blank video
+
+
+def test_bad_video_suffix(capsys, trained_run, tmp_path):
+    assert ".gif or .mp4" in _one_line_error(capsys, ["play", str(trained_run), "--out", str(tmp_path / "x.avi")])
+
+
+def test_resume_extends_a_finished_run(trained_run, tmp_path):
+    import shutil
+
+    from gamerl.training.checkpoints import load_checkpoint
+
+    run = tmp_path / "extend"
+    shutil.copytree(trained_run, run)
+    assert main(["train", "pg", "--resume", str(run), "--episodes", "3", "--no-progress"]) == 0
+    assert load_checkpoint(run / "checkpoints" / "last.pt", "pg")["counters"]["episodes"] >= 3
+    assert json.loads((run / "config.json").read_text())["config"]["frame_skip"] == 12
