@@ -50,8 +50,18 @@ def atari_vector_env(num_envs: int, seconds: float) -> float:
     from ale_py import AtariVectorEnv
 
     env = AtariVectorEnv(
-        "pong", num_envs=num_envs, num_threads=2, img_height=210, img_width=160, grayscale=True, stack_num=1,
-        frameskip=4, maxpool=False, noop_max=0, reward_clipping=False, use_fire_reset=False,
+        "pong",
+        num_envs=num_envs,
+        num_threads=2,
+        img_height=210,
+        img_width=160,
+        grayscale=True,
+        stack_num=1,
+        frameskip=4,
+        maxpool=False,
+        noop_max=0,
+        reward_clipping=False,
+        use_fire_reset=False,
         repeat_action_probability=0.0,
     )
     obs, _ = env.reset(seed=0)

@@ -65,8 +65,15 @@ def ours(seconds: float, num_envs: int, num_workers: int, frame_skip: int) -> tu
 
     with tempfile.TemporaryDirectory() as tmp:
         config = PGConfig(
-            runs_dir=Path(tmp), run_name="bench", episodes=10**6, max_minutes=seconds / 60, num_envs=num_envs,
-            num_workers=num_workers, frame_skip=frame_skip, checkpoint_every=10**6, progress=False,
+            runs_dir=Path(tmp),
+            run_name="bench",
+            episodes=10**6,
+            max_minutes=seconds / 60,
+            num_envs=num_envs,
+            num_workers=num_workers,
+            frame_skip=frame_skip,
+            checkpoint_every=10**6,
+            progress=False,
         )
         run_dir = train_reinforce(config)
         counters = load_checkpoint(run_dir / "checkpoints" / "last.pt", "pg")["counters"]

@@ -16,8 +16,15 @@ def trained_run(tmp_path_factory):
     from gamerl.config.pg import PGConfig
 
     config = PGConfig(
-        seed=5, runs_dir=tmp_path_factory.mktemp("runs"), run_name="cli", episodes=2, num_envs=2,
-        num_workers=0, batch_episodes=1, frame_skip=12, progress=False,
+        seed=5,
+        runs_dir=tmp_path_factory.mktemp("runs"),
+        run_name="cli",
+        episodes=2,
+        num_envs=2,
+        num_workers=0,
+        batch_episodes=1,
+        frame_skip=12,
+        progress=False,
     )
     return train_reinforce(config)
 
@@ -46,7 +53,9 @@ def test_train_help_shows_field_docs_and_presets(capsys):
 
 
 def test_unknown_env_id_makes_no_run_dir(capsys, tmp_path):
-    err = _one_line_error(capsys, ["train", "pg", "--env-id", "ALE/Pong-v4", "--runs-dir", str(tmp_path), "--no-progress"])
+    err = _one_line_error(
+        capsys, ["train", "pg", "--env-id", "ALE/Pong-v4", "--runs-dir", str(tmp_path), "--no-progress"]
+    )
     assert "ALE/Pong-v5" in err  # did-you-mean
     assert not any(tmp_path.iterdir())
 

@@ -46,12 +46,15 @@ def test_difference_frames_and_episode_end():
 @pytest.mark.parametrize("num_workers", [0, 1, 2])
 def test_same_seed_same_games_whatever_the_worker_layout(num_workers):
     actions = np.random.default_rng(0).integers(0, 2, size=(200, 4))
-    with PongDiffVectorEnv(4, seed=7, num_workers=0) as reference, PongDiffVectorEnv(4, seed=7, num_workers=num_workers) as env:
+    with (
+        PongDiffVectorEnv(4, seed=7, num_workers=0) as reference,
+        PongDiffVectorEnv(4, seed=7, num_workers=num_workers) as env,
+    ):
         np.testing.assert_array_equal(reference.reset(), env.reset())
         for a in actions:
             ref = reference.step(a)
             got = env.step(a)
-            for x, y in zip(ref, got):
+            for x, y in zip(ref, got, strict=False):
                 np.testing.assert_array_equal(x, y)
 
 
@@ -68,8 +71,8 @@ def test_state_round_trip_continues_exactly(num_workers):
     with PongDiffVectorEnv(3, seed=99, num_workers=num_workers, settings=settings) as env:
         env.reset()
         env.set_state(state)
-        for a, exp in zip(actions[100:], expected):
-            for x, y in zip(env.step(a), exp):
+        for a, exp in zip(actions[100:], expected, strict=False):
+            for x, y in zip(env.step(a), exp, strict=False):
                 np.testing.assert_array_equal(x, y)
 
 

@@ -8,8 +8,8 @@ import torch
 
 from gamerl.algorithms.pg.cem import train_cem
 from gamerl.algorithms.pg.reinforce import sample_actions, train_reinforce
-from gamerl.training.checkpoints import load_checkpoint
 from gamerl.models.policies import PixelPolicy
+from gamerl.training.checkpoints import load_checkpoint
 from gamerl.training.seeding import restore_rng_state, seed_everything
 
 

@@ -1,9 +1,9 @@
 import numpy as np
 import torch
+from torch.nn.utils import parameters_to_vector
 
 from gamerl.algorithms.pg.cem import candidate_actions, refit
 from gamerl.models.policies import PixelPolicy
-from torch.nn.utils import parameters_to_vector
 
 
 def test_refit_uses_the_best_candidates():
@@ -23,5 +23,7 @@ def test_candidate_actions_match_each_candidates_policy():
     got = candidate_actions(candidates, obs, hidden=4, rng=np.random.default_rng(5))
     u = np.random.default_rng(5).random(3)
     with torch.no_grad():
-        p_up = [torch.sigmoid(p(torch.from_numpy(o).float()[None]))[0].item() for p, o in zip(policies, obs)]
+        p_up = [
+            torch.sigmoid(p(torch.from_numpy(o).float()[None]))[0].item() for p, o in zip(policies, obs, strict=False)
+        ]
     np.testing.assert_array_equal(got, (u < np.array(p_up)).astype(np.uint8))

@@ -9,8 +9,17 @@ from gamerl.errors import ConfigError
 
 @pytest.mark.parametrize(
     "field, value",
-    [("gamma", 1.5), ("learning_rate", 0.0), ("num_envs", 0), ("batch_episodes", 0), ("episodes", -3),
-     ("frame_skip", 0), ("checkpoint_every", 0), ("repeat_action_probability", 1.0), ("max_minutes", -1.0)],
+    [
+        ("gamma", 1.5),
+        ("learning_rate", 0.0),
+        ("num_envs", 0),
+        ("batch_episodes", 0),
+        ("episodes", -3),
+        ("frame_skip", 0),
+        ("checkpoint_every", 0),
+        ("repeat_action_probability", 1.0),
+        ("max_minutes", -1.0),
+    ],
 )
 def test_invalid_value_is_a_one_line_config_error(field, value):
     with pytest.raises(ConfigError) as info:

@@ -61,7 +61,10 @@ class PGConfig(RunConfig):
             (self.frame_skip >= 1, f"frame_skip must be >= 1, got {self.frame_skip}: pass --frame-skip 4"),
             (self.hidden >= 1, f"hidden must be >= 1, got {self.hidden}: pass --hidden 200"),
             (0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}: pass --gamma 0.99"),
-            (self.batch_episodes >= 1, f"batch_episodes must be >= 1, got {self.batch_episodes}: pass --batch-episodes 10"),
+            (
+                self.batch_episodes >= 1,
+                f"batch_episodes must be >= 1, got {self.batch_episodes}: pass --batch-episodes 10",
+            ),
             (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}: pass --learning-rate 1e-4"),
             (0.0 < self.rmsprop_decay < 1.0, f"rmsprop_decay must be in (0, 1), got {self.rmsprop_decay}"),
             (0.0 < self.cem_elite_frac <= 1.0, f"cem_elite_frac must be in (0, 1], got {self.cem_elite_frac}"),

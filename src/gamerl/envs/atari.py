@@ -167,7 +167,9 @@ class _Games:
 _COMMANDS = ("step", "reset", "get_state", "set_state", "rgb")
 
 
-def _worker(conn: Connection, shm_name: str, num_envs: int, lo: int, hi: int, seeds: list[int], settings: AtariSettings) -> None:
+def _worker(
+    conn: Connection, shm_name: str, num_envs: int, lo: int, hi: int, seeds: list[int], settings: AtariSettings
+) -> None:
     """Worker process: own games ``lo:hi``, write their frames into shared memory, answer commands."""
     shm = SharedMemory(name=shm_name)
     games = None
@@ -193,7 +195,9 @@ def _worker(conn: Connection, shm_name: str, num_envs: int, lo: int, hi: int, se
 class _RemoteGames:
     """A shard of games in a worker process; ``call`` = ``send`` then ``receive``."""
 
-    def __init__(self, ctx: Any, shm_name: str, num_envs: int, lo: int, hi: int, seeds: list[int], settings: AtariSettings) -> None:
+    def __init__(
+        self, ctx: Any, shm_name: str, num_envs: int, lo: int, hi: int, seeds: list[int], settings: AtariSettings
+    ) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child, shm_name, num_envs, lo, hi, seeds, settings), daemon=True)
         self.proc.start()
@@ -252,7 +256,9 @@ class PongDiffVectorEnv:
         if local_games is None:
             local_games = num_envs // (num_workers + 1)
         if not 0 <= local_games <= num_envs or (num_workers == 0 and local_games != num_envs):
-            raise ConfigError(f"local_games must be in [0, {num_envs}] (all games when num_workers is 0), got {local_games}")
+            raise ConfigError(
+                f"local_games must be in [0, {num_envs}] (all games when num_workers is 0), got {local_games}"
+            )
         self.num_envs = num_envs
         self.settings = settings or AtariSettings()
         seeds = list(np.random.SeedSequence(seed).generate_state(num_envs).astype(np.int64) % (2**31 - 1))
@@ -277,7 +283,9 @@ class PongDiffVectorEnv:
             self.close()
             raise
 
-    def _call(self, cmd: str, local_args: tuple[Any, ...] = (), remote_args: list[tuple[Any, ...]] | None = None) -> list[Any]:
+    def _call(
+        self, cmd: str, local_args: tuple[Any, ...] = (), remote_args: list[tuple[Any, ...]] | None = None
+    ) -> list[Any]:
         """Run ``cmd`` on every shard at once (workers first, then the local shard); results in game order."""
         for k, (_, _, remote) in enumerate(self._remotes):
             remote.send(cmd, *(remote_args[k] if remote_args else ()))
@@ -290,11 +298,12 @@ class PongDiffVectorEnv:
         return self._obs
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Apply ``(N,)`` binary actions; return ``(obs (N, 6400) int8 view, rewards (N,) float32, dones (N,) bool)``."""
+        """Apply ``(N,)`` binary actions.
+
+        Returns ``(obs, rewards, dones)``: a ``(N, 6400)`` int8 view, ``(N,)`` float32 and ``(N,)`` bool.
+        """
         actions = np.asarray(actions)
-        results = self._call(
-            "step", (actions[: self._local_end],), [(actions[lo:hi],) for lo, hi, _ in self._remotes]
-        )
+        results = self._call("step", (actions[: self._local_end],), [(actions[lo:hi],) for lo, hi, _ in self._remotes])
         rewards = np.concatenate([r for r, _ in results])
         dones = np.concatenate([d for _, d in results])
         return self._obs, rewards, dones
@@ -309,7 +318,8 @@ class PongDiffVectorEnv:
         if len(state["games"]) != self.num_envs or state["settings"] != dataclasses.asdict(self.settings):
             raise ConfigError(
                 f"saved env state is for {len(state['games'])} games with {state['settings']}, "
-                f"this env has {self.num_envs} with {dataclasses.asdict(self.settings)}: resume with the run's own config"
+                f"this env has {self.num_envs} with {dataclasses.asdict(self.settings)}: "
+                "resume with the run's own config"
             )
         games = state["games"]
         self._call("set_state", (games[: self._local_end],), [(games[lo:hi],) for lo, hi, _ in self._remotes])

@@ -66,7 +66,14 @@ def evaluate_run(
     result = EvalResult(rewards, lengths)
     out = Path(run_dir) / "eval" / f"results_seed{seed}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"episodes": episodes, "seed": seed, "greedy": greedy, "mean": result.mean, "std": result.std,
-               "episode_rewards": rewards, "episode_lengths": lengths}
+    payload = {
+        "episodes": episodes,
+        "seed": seed,
+        "greedy": greedy,
+        "mean": result.mean,
+        "std": result.std,
+        "episode_rewards": rewards,
+        "episode_lengths": lengths,
+    }
     out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return result

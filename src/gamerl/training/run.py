@@ -47,7 +47,9 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise RunDirError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}): restore it from a backup") from None
+        raise RunDirError(
+            f"{path} is not valid JSON ({err.msg} at line {err.lineno}): restore it from a backup"
+        ) from None
     if not isinstance(data, dict) or not {"system", "config"} <= set(data):
         raise RunDirError(f"{path} lacks 'system'/'config': it was not written by gamerl")
     return data

@@ -22,9 +22,7 @@ from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
 
 
-def candidate_actions(
-    candidates: torch.Tensor, obs: np.ndarray, hidden: int, rng: np.random.Generator
-) -> np.ndarray:
+def candidate_actions(candidates: torch.Tensor, obs: np.ndarray, hidden: int, rng: np.random.Generator) -> np.ndarray:
     """Sample each game's action from its own candidate policy.
 
     ``candidates``: ``(P, H*D + H)`` flat parameters laid out as ``PixelPolicy`` (w1 then w2);
@@ -40,7 +38,9 @@ def candidate_actions(
     return (rng.random(pop) < p_up).astype(np.uint8)
 
 
-def refit(candidates: torch.Tensor, fitness: np.ndarray, elite_frac: float, extra_std: float) -> tuple[torch.Tensor, torch.Tensor]:
+def refit(
+    candidates: torch.Tensor, fitness: np.ndarray, elite_frac: float, extra_std: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std ``(n_params,)`` of the top ``elite_frac`` candidates, with ``extra_std`` added to the std."""
     n_elite = max(1, int(round(elite_frac * len(fitness))))
     elite = candidates[torch.from_numpy(np.argsort(-fitness, kind="stable")[:n_elite].copy())]

@@ -100,4 +100,3 @@ def sparse_frames(episodes: list[Episode], input_dim: int = 6400) -> torch.Tenso
     return torch.sparse_coo_tensor(
         indices, torch.from_numpy(vals), (len(counts), input_dim), is_coalesced=True, check_invariants=False
     )
-
