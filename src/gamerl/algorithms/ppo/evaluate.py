@@ -37,6 +37,27 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
     return finished[:episodes]
 
 
+def summarize_games(games: list[dict[str, float]], derk: bool) -> dict[str, float]:
+    """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates."""
+    returns = [g["return"] for g in games]
+    summary = {
+        "episodes": float(len(games)),
+        "mean_return": float(np.mean(returns)),
+        "std_return": float(np.std(returns)),
+    }
+    if derk:
+        for out, key in (
+            ("win_rate", "win"),
+            ("tie_rate", "tie"),
+            ("mean_score", "score"),
+            ("mean_opponent_score", "opponent_score"),
+            ("mean_kills", "kills"),
+            ("mean_deaths", "deaths"),
+        ):
+            summary[out] = float(np.mean([g[key] for g in games]))
+    return summary
+
+
 def evaluate_ppo(
     run_dir: Path,
     episodes: int = 10,
@@ -69,28 +90,12 @@ def evaluate_ppo(
         games = play_episodes(model, env, episodes, greedy)
     finally:
         env.close()
-    summary: dict[str, float] = {"episodes": float(len(games))}
-    if config.env_id == DERK_ENV_ID:
-        summary.update(
-            {
-                "win_rate": float(np.mean([g["win"] for g in games])),
-                "tie_rate": float(np.mean([g["tie"] for g in games])),
-                "mean_score": float(np.mean([g["score"] for g in games])),
-                "mean_opponent_score": float(np.mean([g["opponent_score"] for g in games])),
-                "mean_kills": float(np.mean([g["kills"] for g in games])),
-                "mean_deaths": float(np.mean([g["deaths"] for g in games])),
-            }
-        )
-    else:
-        returns = [g["return"] for g in games]
-        summary.update({"mean_return": float(np.mean(returns)), "std_return": float(np.std(returns))})
+    summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
     label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
     name = f"results_{label}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8"
-    )
+    out.write_text(json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
