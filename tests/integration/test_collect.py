@@ -89,3 +89,15 @@ def test_levels_are_checked_before_any_process_starts(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--levels applies to Genesis games"):
         collect(CollectConfig(store=tmp_path / "s", env_id="VizdoomTakeCover-v1", levels=("x",), progress=False))
     assert not (tmp_path / "s").exists()
+
+
+def test_random_collect_on_car_racing_stores_continuous_actions(tmp_path: Path) -> None:
+    pytest.importorskip("Box2D")
+    config = CollectConfig(store=tmp_path / "s", env_id="CarRacing-v3", steps=20, frame_skip=2, progress=False)
+    assert collect(config).steps == 20
+    store = RolloutStore.open(tmp_path / "s")
+    (episode,) = store.episodes()
+    data = store.read_episode(episode)
+    assert data["frames"].shape == (20, 64, 64, 3) and data["actions"].shape == (20, 3)
+    assert (data["actions"][:, 0] >= -1).all() and (data["actions"][:, 1:] >= 0).all()
+    assert (data["actions"] <= 1).all() and len(np.unique(data["actions"][:, 0])) == 20

@@ -104,3 +104,10 @@ register(
         "Derk's Gym MOBA (gym-derk 1.1.1 offline, Chromium + Xvfb), two teams of three per arena, PettingZoo",
     )
 )
+register(
+    EnvSpec(
+        "CarRacing-v3",
+        "gamerl.envs.carracing:make_car_racing",
+        "Gymnasium CarRacing (the World Models paper's first game), 96x96 frames, continuous actions",
+    )
+)

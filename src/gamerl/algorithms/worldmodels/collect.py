@@ -36,6 +36,7 @@ WM_ENVS = (
     "SonicTheHedgehog2-Genesis-v0",
     "SonicAndKnuckles3-Genesis-v0",
     "VizdoomTakeCover-v1",
+    "CarRacing-v3",
 )
 """env ids World Models can collect on"""
 

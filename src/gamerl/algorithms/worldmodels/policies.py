@@ -34,12 +34,14 @@ class RandomPolicy:
         """Nothing to reset."""
 
     def act(self) -> Any:
-        """A fresh uniform sample (``MultiBinary``: each button 50 %; ``Discrete``: one of n)."""
+        """A fresh uniform sample (``MultiBinary``: each button 50 %; ``Discrete``: one of n; ``Box``: uniform)."""
         if isinstance(self.space, spaces.Discrete):
             return int(self.rng.integers(self.space.n))
         if isinstance(self.space, spaces.MultiBinary):
             return self.rng.integers(0, 2, size=self.space.shape, dtype=np.int8)
-        raise ConfigError(f"random collection supports Discrete and MultiBinary actions, not {self.space}")
+        if isinstance(self.space, spaces.Box):
+            return self.rng.uniform(self.space.low, self.space.high).astype(self.space.dtype)
+        raise ConfigError(f"random collection supports Discrete, MultiBinary and Box actions, not {self.space}")
 
     def observe(self, reward: float) -> None:
         """Ignored."""
@@ -118,12 +120,12 @@ class JerkPolicy:
 
 
 def action_dim(space: spaces.Space[Any]) -> int:
-    """Length of the stored action vector for ``space`` (button bits, or a one-hot for ``Discrete``)."""
+    """Length of the stored action vector for ``space`` (button bits, Box values, a one-hot for ``Discrete``)."""
     if isinstance(space, spaces.Discrete):
         return int(space.n)
-    if isinstance(space, spaces.MultiBinary):
+    if isinstance(space, (spaces.MultiBinary, spaces.Box)):
         return int(np.prod(space.shape))
-    raise ConfigError(f"World Models supports Discrete and MultiBinary actions, not {space}")
+    raise ConfigError(f"World Models supports Discrete, MultiBinary and Box actions, not {space}")
 
 
 def encode_action(space: spaces.Space[Any], action: Any) -> np.ndarray:
