@@ -72,9 +72,7 @@ def test_sticky_collect_on_take_cover_is_seeded(tmp_path: Path, monkeypatch: pyt
     np.testing.assert_array_equal(frames[0], frames[1])
 
 
-def test_collect_cli_refuses_a_store_of_another_resolution(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_collect_cli_refuses_a_store_of_another_resolution(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("stable_retro")
     assert main(["collect", "--store", str(tmp_path / "s"), "--steps", "20", "--no-progress"]) == 0
     assert main(["collect", "--store", str(tmp_path / "s"), "--steps", "20", "--resolution", "128"]) == 2

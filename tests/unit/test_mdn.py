@@ -11,9 +11,7 @@ from gamerl.data.datasets import Latents, sample_sequences
 from gamerl.models.mdn_rnn import MDNRNN, MDNOutput, MDNRNNCell, gmm_nll, mdn_loss, sample_next
 
 
-def brute_force_nll(
-    pi_logits: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, y: np.ndarray
-) -> np.ndarray:
+def brute_force_nll(pi_logits: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
     """-log Σ_k π_k N(y; μ_k, σ_k), straight from the definition, in float64: (..., K, Z) → (..., Z)."""
     pi = special.softmax(pi_logits.astype(np.float64), axis=-2)
     density = stats.norm.pdf(y[..., None, :], loc=mu, scale=np.exp(log_sigma.astype(np.float64)))
@@ -23,9 +21,7 @@ def brute_force_nll(
 def log_space_nll(pi_logits: np.ndarray, mu: np.ndarray, log_sigma: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The same density in float64 log space (scipy), for values where the direct form under/overflows."""
     log_pi = special.log_softmax(pi_logits.astype(np.float64), axis=-2)
-    log_n = stats.norm.logpdf(
-        y[..., None, :].astype(np.float64), loc=mu, scale=np.exp(log_sigma.astype(np.float64))
-    )
+    log_n = stats.norm.logpdf(y[..., None, :].astype(np.float64), loc=mu, scale=np.exp(log_sigma.astype(np.float64)))
     return -special.logsumexp(log_pi + log_n, axis=-2)
 
 
@@ -48,9 +44,7 @@ def test_gmm_nll_matches_the_brute_force_density() -> None:
     ],
     ids=["huge-logits", "far-target", "tiny-sigma", "far-and-narrow", "wide"],
 )
-def test_gmm_nll_is_finite_and_exact_at_extreme_values(
-    pi_scale: float, mu_shift: float, log_sigma_range
-) -> None:
+def test_gmm_nll_is_finite_and_exact_at_extreme_values(pi_scale: float, mu_shift: float, log_sigma_range) -> None:
     rng = np.random.default_rng(1)
     pi = rng.normal(size=(8, 5, 4)) * pi_scale
     mu = rng.normal(size=(8, 5, 4)) + mu_shift

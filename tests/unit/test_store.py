@@ -117,9 +117,7 @@ def test_an_episode_ending_on_a_chunk_boundary_is_committed(tmp_path: Path) -> N
         ({"action_dim": 3}, "2-dim actions"),
     ],
 )
-def test_store_refuses_other_resolution_frame_skip_or_actions(
-    tmp_path: Path, change: dict, message: str
-) -> None:
+def test_store_refuses_other_resolution_frame_skip_or_actions(tmp_path: Path, change: dict, message: str) -> None:
     write_episodes(tmp_path, 1, [3])
     other = StoreMeta(**{**META.__dict__, **change})
     with pytest.raises(ConfigError, match=message):

@@ -13,9 +13,7 @@ from gamerl.data.store import Episode, RolloutStore
 from gamerl.errors import ConfigError, RunDirError
 
 
-def split_episodes(
-    episodes: list[Episode], validation_fraction: float
-) -> tuple[list[Episode], list[Episode]]:
+def split_episodes(episodes: list[Episode], validation_fraction: float) -> tuple[list[Episode], list[Episode]]:
     """Deterministic (train, validation) split by a hash of each episode's place, stable as the store grows.
 
     With at least two episodes and a non-zero fraction, validation gets at least one episode.
@@ -28,9 +26,7 @@ def split_episodes(
     return [e for e in episodes if id(e) not in val], [e for e in episodes if id(e) in val]
 
 
-def load_frames(
-    store: RolloutStore, episodes: list[Episode], max_frames: int, rng: np.random.Generator
-) -> np.ndarray:
+def load_frames(store: RolloutStore, episodes: list[Episode], max_frames: int, rng: np.random.Generator) -> np.ndarray:
     """Frames of ``episodes`` in memory, ``(N, R, R, 3)`` uint8, N ≤ ``max_frames``.
 
     When the episodes hold more frames, whole episodes are drawn at random until the budget is met (the
@@ -48,9 +44,6 @@ def load_frames(
         return np.zeros((0, r, r, 3), np.uint8)
     frames = np.concatenate([store.read_episode(ep, ("frames",))["frames"] for ep in chosen])
     return frames[:max_frames]
-
-
-LATENTS_FILE = "latents.npz"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,6 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +95,7 @@ class RolloutStore:
         path = Path(path)
         meta_path = path / "store.json"
         if not meta_path.is_file():
-            raise RunDirError(
-                f"{path} is not a rollout store (no store.json): make one with 'gamerl collect'"
-            )
+            raise RunDirError(f"{path} is not a rollout store (no store.json): make one with 'gamerl collect'")
         data = json.loads(meta_path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("version") != VERSION:
             raise RunDirError(f"{meta_path} is not a version-{VERSION} gamerl rollout store")
@@ -116,9 +113,7 @@ class RolloutStore:
         if not meta_path.exists():
             fd, tmp = tempfile.mkstemp(prefix="store.json.", suffix=".tmp", dir=path)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(
-                    {"format": FORMAT, "version": VERSION, "meta": dataclasses.asdict(meta)}, f, indent=2
-                )
+                json.dump({"format": FORMAT, "version": VERSION, "meta": dataclasses.asdict(meta)}, f, indent=2)
             try:
                 os.link(tmp, meta_path)
             except FileExistsError:
@@ -289,9 +284,7 @@ class ShardWriter:
         self._committed += n
         self._fill = 0
         done = [ep for ep in self._finished if ep["start"] + ep["length"] <= self._committed]
-        previous = (
-            self.store.read_commit(self.name)["episodes"] if (self.dir / "commit.json").exists() else []
-        )
+        previous = self.store.read_commit(self.name)["episodes"] if (self.dir / "commit.json").exists() else []
         write_json_atomic(self.dir / "commit.json", {"steps": self._committed, "episodes": previous + done})
         self._finished = [ep for ep in self._finished if ep not in done]
 
@@ -307,9 +300,3 @@ class ShardWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def iter_episode_frames(store: RolloutStore, episodes: list[Episode]) -> Iterator[tuple[Episode, np.ndarray]]:
-    """Yield (episode, frames ``(L, R, R, 3)`` uint8) one episode at a time."""
-    for ep in episodes:
-        yield ep, store.read_episode(ep, ("frames",))["frames"]

@@ -21,9 +21,7 @@ def make_take_cover(frame_skip: int = 1, render_mode: str | None = None) -> gym.
     try:
         from vizdoom import gymnasium_wrapper  # noqa: F401  (registers the Vizdoom* ids)
     except ImportError:
-        raise DependencyError(
-            "take_cover needs vizdoom: pip install 'gamerl[worldmodels]' (or vizdoom)"
-        ) from None
+        raise DependencyError("take_cover needs vizdoom: pip install 'gamerl[worldmodels]' (or vizdoom)") from None
     env = gym.make("VizdoomTakeCover-v1", frame_skip=frame_skip, render_mode=render_mode)
     env = gym.wrappers.TransformObservation(env, lambda obs: obs["screen"], env.observation_space["screen"])
     return gym.wrappers.TimeLimit(env, max(1, TAKE_COVER_MAX_TICS // frame_skip))

@@ -59,9 +59,7 @@ def contest_levels(split: str) -> list[tuple[str, str]]:
     pairs = []
     for game in SONIC_GAMES:
         held_out = CONTEST_VALIDATION[game]
-        levels = (
-            held_out if split == "validation" else tuple(s for s in game_levels(game) if s not in held_out)
-        )
+        levels = held_out if split == "validation" else tuple(s for s in game_levels(game) if s not in held_out)
         pairs += [(game, level) for level in levels]
     return pairs
 

@@ -37,9 +37,7 @@ class MDNOutput(NamedTuple):
 
 
 class _MDNBase(nn.Module):
-    def __init__(
-        self, z_dim: int, action_dim: int, hidden: int, embed: int, gaussians: int, layers: int
-    ) -> None:
+    def __init__(self, z_dim: int, action_dim: int, hidden: int, embed: int, gaussians: int, layers: int) -> None:
         super().__init__()
         self.z_dim, self.action_dim, self.hidden = z_dim, action_dim, hidden
         self.gaussians, self.layers = gaussians, layers
@@ -65,9 +63,7 @@ class _MDNBase(nn.Module):
 class MDNRNN(_MDNBase):
     """Sequence: ``z`` ``(B, T, Z)``, ``action`` ``(B, T, A)`` → outputs ``(B, T, ...)``, final state."""
 
-    def forward(
-        self, z: torch.Tensor, action: torch.Tensor, state: State | None = None
-    ) -> tuple[MDNOutput, State]:
+    def forward(self, z: torch.Tensor, action: torch.Tensor, state: State | None = None) -> tuple[MDNOutput, State]:
         """Run M over whole sequences (``state`` None = zeros)."""
         return self._run(z, action, state)
 
@@ -81,9 +77,7 @@ class MDNRNNCell(_MDNBase):
         return MDNOutput(*(t[:, 0] for t in out)), state
 
 
-def gmm_nll(
-    pi_logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor, target: torch.Tensor
-) -> torch.Tensor:
+def gmm_nll(pi_logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Negative log-likelihood of ``target`` under a per-dimension Gaussian mixture, computed in log space.
 
     ``pi_logits``, ``mu``, ``log_sigma``: ``(..., K, Z)``; ``target``: ``(..., Z)``. Returns ``(..., Z)``:
@@ -122,12 +116,8 @@ def mdn_loss(
     latent = (nll * next_mask).sum() / next_mask.sum().clamp(min=1)
     n = step_mask.sum().clamp(min=1)
     reward_loss = ((out.reward - reward).pow(2) * step_mask).sum() / n
-    done_loss = (
-        F.binary_cross_entropy_with_logits(out.done_logit, done, reduction="none") * step_mask
-    ).sum() / n
-    return MDNLosses(
-        latent + reward_weight * reward_loss + done_weight * done_loss, latent, reward_loss, done_loss
-    )
+    done_loss = (F.binary_cross_entropy_with_logits(out.done_logit, done, reduction="none") * step_mask).sum() / n
+    return MDNLosses(latent + reward_weight * reward_loss + done_weight * done_loss, latent, reward_loss, done_loss)
 
 
 def sample_next(out: MDNOutput, temperature: float, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -106,7 +106,5 @@ def dream_command(args: list[str]) -> None:
     parsed = tyro.cli(DreamArgs, args=args, prog="gamerl dream")
     from gamerl.algorithms.worldmodels.dream import dream
 
-    result = dream(
-        parsed.run_dir, parsed.steps, parsed.gif_steps, parsed.temperature, parsed.seed, parsed.episode
-    )
+    result = dream(parsed.run_dir, parsed.steps, parsed.gif_steps, parsed.temperature, parsed.seed, parsed.episode)
     print(f"prediction strip: {result.strip}\ndream: {result.gif}")

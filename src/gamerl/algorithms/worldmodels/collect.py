@@ -59,9 +59,7 @@ def resolve_levels(env_id: str, levels: tuple[str, ...]) -> list[str]:
         elif level in game_levels(env_id):
             out.append(level)
         else:
-            raise ConfigError(
-                f"{env_id} has no level '{level}': choose from {', '.join(game_levels(env_id))}"
-            )
+            raise ConfigError(f"{env_id} has no level '{level}': choose from {', '.join(game_levels(env_id))}")
     if not out:
         raise ConfigError(f"{env_id} has no Retro Contest levels: pass explicit --levels")
     return out
@@ -178,9 +176,7 @@ def collect(config: CollectConfig) -> CollectResult:
     RolloutStore.create_or_open(config.store, store_meta(config))
     ctx = mp.get_context("spawn")
     progress, results = ctx.Queue(), ctx.Queue()
-    shares = [
-        config.steps // config.workers + (i < config.steps % config.workers) for i in range(config.workers)
-    ]
+    shares = [config.steps // config.workers + (i < config.steps % config.workers) for i in range(config.workers)]
     procs = [
         ctx.Process(target=_worker, args=(config, i, shares[i], progress, results), daemon=True)
         for i in range(config.workers)

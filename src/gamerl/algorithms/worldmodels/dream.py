@@ -64,9 +64,7 @@ def dream(
     n = min(steps, ep.length - 1)
     true = data["frames"][: n + 1]
     predicted = open_loop(vae, cell, true[0], data["actions"][:n], 0.0, seed)
-    strip = prediction_strip(
-        true, reconstruct(vae, true), predicted, run_dir / "figures" / "mdn_prediction.png"
-    )
+    strip = prediction_strip(true, reconstruct(vae, true), predicted, run_dir / "figures" / "mdn_prediction.png")
     rng = np.random.default_rng(seed)
     actions = data["actions"][rng.integers(0, ep.length, gif_steps)]
     frames = open_loop(vae, cell, true[0], actions, temperature, seed)

@@ -18,9 +18,7 @@ from gamerl.models.vae import frames_to_input
 
 
 @torch.no_grad()
-def encode_store(
-    run_dir: Path, store_path: Path | None = None, batch: int = 256, threads: int = 1
-) -> Latents:
+def encode_store(run_dir: Path, store_path: Path | None = None, batch: int = 256, threads: int = 1) -> Latents:
     """Encode the run's store (or a matching ``store_path``) with the run's V; write and return latents."""
     torch.set_num_threads(threads)
     store = open_matching_store(run_dir, store_path)

@@ -151,9 +151,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     logger = MetricLogger(log_dir, resume_step=update if resume else None)
     with logger, TrainingProgress(config.updates, "updates", config.progress, update) as bar:
         while update < config.updates:
-            t = to_tensors(
-                sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng), gen
-            )
+            t = to_tensors(sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng), gen)
             out, _ = model(t["z"][:, :-1], t["actions"])
             losses = mdn_loss(
                 out,
@@ -166,9 +164,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
                 config.done_weight,
             )
             if not torch.isfinite(losses.total):
-                raise TrainingError(
-                    f"M loss became {losses.total.item()} at update {update}: lower --learning-rate"
-                )
+                raise TrainingError(f"M loss became {losses.total.item()} at update {update}: lower --learning-rate")
             optimizer.zero_grad(set_to_none=True)
             losses.total.backward()
             if config.grad_clip > 0:
@@ -176,9 +172,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
             optimizer.step()
             update += 1
             seqs += config.batch_size
-            timed_out = (
-                config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
-            )
+            timed_out = config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
             if update % config.eval_every == 0 or update == config.updates or timed_out:
                 now = time.perf_counter()
                 metrics = {

@@ -42,9 +42,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     """The manifest of ``run_dir`` (one-line error if it is not a World Models run)."""
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
-        raise RunDirError(
-            f"{run_dir} is not a World Models run (no {MANIFEST}): start one with 'gamerl train vae'"
-        )
+        raise RunDirError(f"{run_dir} is not a World Models run (no {MANIFEST}): start one with 'gamerl train vae'")
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 

@@ -124,9 +124,7 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
             frames = torch.from_numpy(load_frames(store, train_eps, config.buffer_frames, rng))
             val_frames = load_frames(store, val_eps, VALIDATION_FRAMES, np.random.default_rng(config.seed))
             if len(frames) < config.batch_size:
-                raise ConfigError(
-                    f"only {len(frames)} training frames, fewer than one batch: collect more data"
-                )
+                raise ConfigError(f"only {len(frames)} training frames, fewer than one batch: collect more data")
             order = torch.from_numpy(rng.permutation(len(frames)))
             model.train()
             tick, sums, batches, completed = time.perf_counter(), np.zeros(3), 0, True
@@ -135,9 +133,7 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
                 logits, mu, logvar = model(x)
                 loss, bce, kl = vae_loss(logits, x, mu, logvar, config.beta)
                 if not torch.isfinite(loss):
-                    raise TrainingError(
-                        f"VAE loss became {loss.item()} at step {step}: lower --learning-rate"
-                    )
+                    raise TrainingError(f"VAE loss became {loss.item()} at step {step}: lower --learning-rate")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -149,17 +145,13 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
                     break
             seconds = time.perf_counter() - tick
             model.eval()
-            metrics = dict(
-                zip(("train/vae_loss", "train/bce", "train/kl"), sums / max(batches, 1), strict=True)
-            )
+            metrics = dict(zip(("train/vae_loss", "train/bce", "train/kl"), sums / max(batches, 1), strict=True))
             metrics["charts/SPS"] = batches * config.batch_size / seconds
             metrics["charts/epoch"] = epoch + 1
             sample = val_frames[:8] if len(val_frames) else frames[:8].numpy()
             if len(val_frames):
                 metrics.update(evaluate_vae(model, val_frames, config.beta))
-            reconstruction_grid(
-                sample, reconstruct(model, sample), figures / f"vae_recon_epoch{epoch + 1:03d}.png"
-            )
+            reconstruction_grid(sample, reconstruct(model, sample), figures / f"vae_recon_epoch{epoch + 1:03d}.png")
             logger.log(step, metrics)
             if not completed:
                 checkpoint(epoch)  # resume redoes this epoch
