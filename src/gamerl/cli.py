@@ -92,6 +92,8 @@ class EvaluateArgs:
     """seed of the evaluation games (different from training by default)"""
     greedy: bool = False
     """take the most likely action instead of sampling"""
+    repeat_action_probability: float | None = None
+    """sticky actions during evaluation, e.g. 0.25 to test robustness (default: the run's own setting)"""
 
 
 def _evaluate(args: list[str]) -> None:
@@ -102,7 +104,13 @@ def _evaluate(args: list[str]) -> None:
     parsed = tyro.cli(EvaluateArgs, args=args, prog="gamerl evaluate")
     from gamerl.evaluation.evaluate import evaluate_run
 
-    result = evaluate_run(parsed.run_dir, parsed.episodes, parsed.seed, parsed.greedy)
+    result = evaluate_run(
+        parsed.run_dir,
+        parsed.episodes,
+        parsed.seed,
+        parsed.greedy,
+        repeat_action_probability=parsed.repeat_action_probability,
+    )
     print(
         f"{parsed.episodes} episodes: mean reward {result.mean:+.2f} ± {result.std:.2f} "
         f"(scores in {parsed.run_dir / 'eval'})"

@@ -138,3 +138,12 @@ def test_resume_extends_a_finished_run(trained_run, tmp_path):
     assert main(["train", "pg", "--resume", str(run), "--episodes", "3", "--no-progress"]) == 0
     assert load_checkpoint(run / "checkpoints" / "last.pt", "pg")["counters"]["episodes"] >= 3
     assert json.loads((run / "config.json").read_text())["config"]["frame_skip"] == 12
+
+
+def test_evaluate_with_sticky_actions_override(trained_run):
+    argv = ["evaluate", str(trained_run), "--episodes", "2", "--seed", "8", "--repeat-action-probability", "0.25"]
+    assert main(argv) == 0
+    scores = json.loads((trained_run / "eval" / "results_seed8.json").read_text())
+    assert scores["repeat_action_probability"] == 0.25 and len(scores["episode_rewards"]) == 2
+    stored = json.loads((trained_run / "config.json").read_text())["config"]
+    assert stored["repeat_action_probability"] == 0.0  # the run itself is untouched

@@ -32,17 +32,24 @@ class EvalResult:
 
 
 def evaluate_run(
-    run_dir: Path, episodes: int = 10, seed: int = 12345, greedy: bool = False, num_envs: int | None = None
+    run_dir: Path,
+    episodes: int = 10,
+    seed: int = 12345,
+    greedy: bool = False,
+    num_envs: int | None = None,
+    repeat_action_probability: float | None = None,
 ) -> EvalResult:
     """Play ``episodes`` full games with the run's policy and write ``eval/results_<seed>.json``.
 
     Games run in parallel; each game slot plays a fixed quota of episodes so short games are not
-    over-represented. ``greedy`` takes the most likely action instead of sampling.
+    over-represented. ``greedy`` takes the most likely action instead of sampling;
+    ``repeat_action_probability`` overrides the run's sticky-action setting (a robustness check).
     """
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
     policy, config = load_policy(run_dir)
-    config = dataclasses.replace(config, seed=seed)
+    sticky = config.repeat_action_probability if repeat_action_probability is None else repeat_action_probability
+    config = dataclasses.replace(config, seed=seed, repeat_action_probability=sticky)
     slots = min(episodes, num_envs or config.num_envs)
     quota = np.full(slots, episodes // slots)
     quota[: episodes % slots] += 1
@@ -68,6 +75,7 @@ def evaluate_run(
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "episodes": episodes,
+        "repeat_action_probability": sticky,
         "seed": seed,
         "greedy": greedy,
         "mean": result.mean,

@@ -21,8 +21,17 @@ class TrainingProgress:
     Disabled (``enabled=False``) it prints nothing, which keeps tests and logs quiet.
     """
 
-    def __init__(self, total: int, unit: str = "episodes", enabled: bool = True, completed: int = 0) -> None:
+    def __init__(
+        self,
+        total: int,
+        unit: str = "episodes",
+        enabled: bool = True,
+        completed: int = 0,
+        time_budget_s: float | None = None,
+    ) -> None:
+        """``time_budget_s``: a wall-clock budget that may end training first; its time left is shown."""
         self.enabled = enabled
+        self.time_budget_s = time_budget_s
         self._start = time.perf_counter()
         self._steps_at_start: int | None = None
         self._progress = Progress(
@@ -45,6 +54,9 @@ class TrainingProgress:
         elapsed = max(time.perf_counter() - self._start, 1e-9)
         sps = (steps - self._steps_at_start) / elapsed
         text = " ".join(f"{k} {v:.2f}" for k, v in stats.items()) + f" | {sps:,.0f} steps/s"
+        if self.time_budget_s is not None:
+            left = max(self.time_budget_s - elapsed, 0.0)
+            text += f" | time budget left {int(left // 60)}:{int(left % 60):02d}"
         self._progress.update(self._task, completed=completed, stats=text)
 
     def __enter__(self) -> TrainingProgress:

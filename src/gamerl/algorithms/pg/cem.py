@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, write_checkpoint
+from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, time_budget_s, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.models.policies import PixelPolicy
@@ -67,7 +67,8 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
             env.set_state(checkpoint["env"])
             counters = dict(checkpoint["counters"])
         clock = Clock(counters["elapsed"])
-        deadline = None if config.max_minutes is None else clock.elapsed + 60 * config.max_minutes
+        budget = time_budget_s(config)
+        deadline = None if budget is None else clock.elapsed + budget
 
         def save() -> None:
             counters["elapsed"] = clock.elapsed
@@ -86,7 +87,9 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
 
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"]) as progress,
+            TrainingProgress(
+                config.episodes, "episodes", config.progress, counters["episodes"], budget
+            ) as progress,
         ):
             while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
                 # 1. sample a generation and play one full game with each candidate

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, sparse_frames
-from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, write_checkpoint
+from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, time_budget_s, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.data.returns import discounted_returns, standardize
@@ -91,7 +91,8 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             counters = dict(checkpoint["counters"])
             running_reward = checkpoint["running_reward"]
         clock = Clock(counters["elapsed"])
-        deadline = None if config.max_minutes is None else clock.elapsed + 60 * config.max_minutes
+        budget = time_budget_s(config)
+        deadline = None if budget is None else clock.elapsed + budget
 
         def save() -> None:
             counters["elapsed"] = clock.elapsed
@@ -112,7 +113,9 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
 
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"]) as progress,
+            TrainingProgress(
+                config.episodes, "episodes", config.progress, counters["episodes"], budget
+            ) as progress,
         ):
             steps_at_log, time_at_log = counters["steps"], clock.elapsed
             while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):

@@ -71,6 +71,11 @@ def load_policy(run_dir: Path) -> tuple[PixelPolicy, PGConfig]:
     return policy, config
 
 
+def time_budget_s(config: PGConfig) -> float | None:
+    """This session's wall-clock budget in seconds (``--max-minutes``), or None."""
+    return None if config.max_minutes is None else 60.0 * config.max_minutes
+
+
 class Clock:
     """Training wall-clock that adds up across resumes."""
 
