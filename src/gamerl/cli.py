@@ -160,10 +160,10 @@ def _ppo(handler: str, args: list[str]) -> None:
 
 
 def _envs(args: list[str]) -> None:
-    from gamerl.envs.registry import _REGISTRY
+    from gamerl.envs.registry import env_ids, get_spec
 
-    for env_id, spec in sorted(_REGISTRY.items()):
-        print(f"{env_id:32s} {spec.description}")
+    for env_id in env_ids():
+        print(f"{env_id:32s} {get_spec(env_id).description}")
 
 
 COMMANDS: dict[str, Callable[[list[str]], None]] = {

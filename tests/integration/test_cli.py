@@ -147,3 +147,8 @@ def test_evaluate_with_sticky_actions_override(trained_run):
     assert scores["repeat_action_probability"] == 0.25 and len(scores["episode_rewards"]) == 2
     stored = json.loads((trained_run / "config.json").read_text())["config"]
     assert stored["repeat_action_probability"] == 0.0  # the run itself is untouched
+
+
+def test_envs_lists_pong(capsys):
+    assert main(["envs"]) == 0
+    assert "ALE/Pong-v5" in capsys.readouterr().out
