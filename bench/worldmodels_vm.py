@@ -1,0 +1,271 @@
+"""Side-by-side speed of gamerl's World Models data path against a plain PyTorch loop, on the same frames.
+
+Plain loop = what public re-implementations do: one ``.npz`` per episode (``np.savez_compressed``), a
+per-frame ``Dataset`` and the default ``DataLoader``; its M loop re-encodes the frames of every batch
+through the whole VAE (decoder included). gamerl = the zarr store read into a uint8 buffer, channels-last
+V, and M trained on the latents written once by ``gamerl encode``. Same models, batch sizes, threads.
+
+    python bench/worldmodels_vm.py [--store STORE] [--threads 2]
+
+Without ``--store`` it first collects 3,000 sticky-random Airstriker steps (real frames) into a temp store.
+Prints a table; the last line is ``ratio: X`` = gamerl's V training frames/s over the plain loop's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from gamerl.algorithms.worldmodels.collect import collect
+from gamerl.algorithms.worldmodels.mdn import to_tensors
+from gamerl.config.worldmodels import CollectConfig, MDNConfig
+from gamerl.data.datasets import Latents, load_frames, sample_sequences
+from gamerl.data.store import RolloutStore
+from gamerl.models.mdn_rnn import MDNRNN, mdn_loss
+from gamerl.models.vae import ConvVAE, frames_to_input, vae_loss
+
+
+def export_npz(store: RolloutStore, out: Path) -> list[Path]:
+    """One compressed .npz per episode (frames, actions), as public re-implementations store rollouts."""
+    files = []
+    for i, ep in enumerate(store.episodes()):
+        data = store.read_episode(ep, ("frames", "actions"))
+        path = out / f"episode_{i:05d}.npz"
+        np.savez_compressed(path, frames=data["frames"], actions=data["actions"])
+        files.append(path)
+    return files
+
+
+class NpzFrames(Dataset):
+    """Per-frame dataset over episode files, episodes loaded into memory once (ctallec's buffer style)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.frames = [np.load(f)["frames"] for f in files]
+        self.index = [(e, t) for e, fr in enumerate(self.frames) for t in range(len(fr))]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        e, t = self.index[i]
+        return torch.from_numpy(self.frames[e][t]).permute(2, 0, 1).float() / 255.0
+
+
+class NpzSequences(Dataset):
+    """Windows of ``length + 1`` frames and ``length`` actions from episode files."""
+
+    def __init__(self, files: list[Path], length: int) -> None:
+        self.episodes = [dict(np.load(f)) for f in files]
+        self.index = [(e, t) for e, ep in enumerate(self.episodes) for t in range(0, len(ep["frames"]) - length - 1)]
+        self.length = length
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        e, t = self.index[i]
+        ep = self.episodes[e]
+        frames = torch.from_numpy(ep["frames"][t : t + self.length + 1]).permute(0, 3, 1, 2).float() / 255.0
+        return frames, torch.from_numpy(ep["actions"][t : t + self.length])
+
+
+def timed_pair(
+    plain: Callable[[], None], ours: Callable[[], None], rounds: int, ours_per_round: int
+) -> tuple[float, float]:
+    """Seconds of ``rounds`` calls of ``plain`` and ``rounds * ours_per_round`` calls of ``ours``, interleaved
+    round by round (after one warm-up each) so that a changing machine load hits both alike."""
+    plain()
+    ours()
+    totals = [0.0, 0.0]
+    for _ in range(rounds):
+        for i, (step, repeat) in enumerate(((plain, 1), (ours, ours_per_round))):
+            start = time.perf_counter()
+            for _ in range(repeat):
+                step()
+            totals[i] += time.perf_counter() - start
+    return totals[0], totals[1]
+
+
+def vae_step(model: ConvVAE, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> None:
+    logits, mu, logvar = model(x)
+    loss = vae_loss(logits, x, mu, logvar, 1.0)[0]
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def bench_v(store: RolloutStore, files: list[Path], batch: int, batches: int) -> tuple[float, float]:
+    """V training frames/s once the frames are in memory: (plain loop, gamerl)."""
+    torch.manual_seed(0)
+    plain = ConvVAE(store.meta.resolution)
+    plain_opt = torch.optim.Adam(plain.parameters(), 1e-3)
+    start = time.perf_counter()
+    loader = iter(DataLoader(NpzFrames(files), batch_size=batch, shuffle=True))
+    load_plain = time.perf_counter() - start
+
+    torch.manual_seed(0)
+    ours = ConvVAE(store.meta.resolution).to(memory_format=torch.channels_last)
+    ours_opt = torch.optim.Adam(ours.parameters(), 1e-3)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    frames = torch.from_numpy(load_frames(store, store.episodes(), 200_000, rng))
+    load_ours = time.perf_counter() - start
+
+    def step() -> None:
+        idx = torch.from_numpy(rng.integers(0, len(frames), batch))
+        vae_step(ours, ours_opt, frames_to_input(frames[idx], channels_last=True))
+
+    plain_s, ours_s = timed_pair(lambda: vae_step(plain, plain_opt, next(loader)), step, batches, 1)
+    log(f"V data loading (not in the rates): plain {load_plain:.1f} s, gamerl {load_ours:.1f} s")
+    return batches * batch / plain_s, batches * batch / ours_s
+
+
+def bench_m(
+    store: RolloutStore, files: list[Path], batch: int, length: int, batches: int
+) -> tuple[float, float, float]:
+    """M training sequences/s (plain loop re-encoding frames through the VAE, gamerl on stored latents) and
+    the seconds of gamerl's one encode pass."""
+    torch.manual_seed(0)
+    vae = ConvVAE(store.meta.resolution).eval()
+    config = MDNConfig()
+    z_dim, a_dim = vae.z_dim, store.meta.action_dim
+
+    def mdn() -> tuple[MDNRNN, torch.optim.Optimizer]:
+        model = MDNRNN(z_dim, a_dim, config.hidden, config.embed, config.gaussians, config.layers)
+        return model, torch.optim.Adam(model.parameters(), 1e-3)
+
+    def update(model: MDNRNN, opt: torch.optim.Optimizer, z: torch.Tensor, actions: torch.Tensor) -> None:
+        out, _ = model(z[:, :-1], actions)
+        ones = torch.ones(z.shape[0], z.shape[1] - 1)
+        loss = mdn_loss(out, z[:, 1:], torch.zeros_like(ones), torch.zeros_like(ones), ones, ones).total
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    plain, plain_opt = mdn()
+    loader = iter(DataLoader(NpzSequences(files, length), batch_size=batch, shuffle=True))
+
+    def plain_step() -> None:
+        frames, actions = next(loader)
+        with torch.no_grad():
+            _, mu, logvar = vae(frames.flatten(0, 1))  # the whole VAE, decoder included, every batch
+            z = (mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)).view(batch, length + 1, -1)
+        update(plain, plain_opt, z, actions)
+
+    ours, ours_opt = mdn()
+    start = time.perf_counter()
+    parts = {"mu": [], "logvar": []}
+    extra = {"actions": [], "rewards": [], "dones": []}
+    with torch.no_grad():  # what 'gamerl encode' does, once; its cost is counted here
+        for ep in store.episodes():
+            data = store.read_episode(ep)
+            for i in range(0, ep.length, 256):
+                mu, logvar = vae.encode(frames_to_input(torch.from_numpy(data["frames"][i : i + 256])))
+                parts["mu"].append(mu.numpy())
+                parts["logvar"].append(logvar.numpy())
+            for k in extra:
+                extra[k].append(data[k])
+    lengths = np.array([ep.length for ep in store.episodes()])
+    latents = Latents(
+        **{k: np.concatenate(v) for k, v in {**parts, **extra}.items()},
+        starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]),
+        lengths=lengths,
+        resolution=store.meta.resolution,
+        frame_skip=store.meta.frame_skip,
+    )
+    encode_s = time.perf_counter() - start
+    rng, gen = np.random.default_rng(0), torch.Generator().manual_seed(0)
+
+    def our_step() -> None:
+        t = to_tensors(sample_sequences(latents, batch, length, rng), gen)
+        update(ours, ours_opt, t["z"], t["actions"])
+
+    plain_s, ours_s = timed_pair(plain_step, our_step, batches, 10)
+    return batches * batch / plain_s, batches * 10 * batch / ours_s, encode_s
+
+
+def bench_reads(store: RolloutStore, files: list[Path], reads: int) -> tuple[float, float]:
+    """Random single-frame reads/s from disk: (one .npz per episode, the zarr store in batches of 32)."""
+    rng = np.random.default_rng(0)
+    episodes = store.episodes()
+    picks = [(int(e), int(rng.integers(episodes[e].length))) for e in rng.integers(len(episodes), size=reads)]
+    n_npz = min(reads, 200)
+    start = time.perf_counter()
+    for e, t in picks[:n_npz]:
+        with np.load(files[e]) as data:
+            data["frames"][t]
+    npz_rate = n_npz / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for i in range(0, reads, 32):
+        by_shard: dict[str, list[int]] = {}
+        for e, t in picks[i : i + 32]:
+            by_shard.setdefault(episodes[e].shard, []).append(episodes[e].start + t)
+        for shard, idx in by_shard.items():
+            store.read_frames(shard, np.unique(idx))
+    return npz_rate, reads / (time.perf_counter() - start)
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--seq-len", type=int, default=32)
+    parser.add_argument("--batches", type=int, default=10)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        store_path = args.store
+        if store_path is None:
+            store_path = Path(tmp) / "store"
+            collect(CollectConfig(store=store_path, policy="sticky", steps=3000, progress=False))
+        store = RolloutStore.open(store_path)
+        npz_dir = Path(tmp) / "npz"
+        npz_dir.mkdir()
+        files = export_npz(store, npz_dir)
+        n = store.total_steps()
+        r = store.meta.resolution
+        raw = n * r * r * 3
+        stored = sum(dir_bytes(store.path / "shards" / s / "frames") for s in store.shard_names())
+        log(f"{n} frames in {len(files)} episodes; V ...")
+        v_plain, v_ours = bench_v(store, files, args.batch, args.batches)
+        log(f"V: {v_plain:.1f} vs {v_ours:.1f} frames/s; M ...")
+        m_plain, m_ours, encode_s = bench_m(store, files, args.batch, args.seq_len, args.batches)
+        log(f"M: {m_plain:.1f} vs {m_ours:.1f} sequences/s; random reads ...")
+        read_npz, read_ours = bench_reads(store, files, 2000)
+        npz_bytes = dir_bytes(npz_dir)
+    rows = [
+        ("V training, frames/s", v_plain, v_ours),
+        (f"M training, sequences/s ({args.seq_len} steps)", m_plain, m_ours),
+        ("random frame reads/s", read_npz, read_ours),
+        ("frame bytes: raw / stored (x smaller)", raw / npz_bytes, raw / stored),
+    ]
+    print(
+        f"{n} frames at {r} px, {len(files)} episodes, batch {args.batch}, {args.threads} threads; "
+        f"encode pass {encode_s:.1f} s (counted once, not in M's rate)"
+    )
+    print(f"{'measure':44s} {'plain loop':>12s} {'gamerl':>12s} {'ratio':>8s}")
+    for name, plain, ours in rows:
+        print(f"{name:44s} {plain:12.1f} {ours:12.1f} {ours / plain:8.2f}")
+    print(f"ratio: {v_ours / v_plain:.2f}")
+
+
+if __name__ == "__main__":
+    main()
