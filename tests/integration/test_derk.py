@@ -59,12 +59,18 @@ def test_parallel_api() -> None:
 
 def test_reward_preset_changes_the_rewards() -> None:
     # standing still at home: the game pays time-spent rewards every ~37 steps (5 s of game time);
-    # the defensive preset pays for time at home (3 per tick at the base), the offensive one does not
-    totals = {}
-    for reward in ("defensive", "offensive"):
-        with DerkBatch(DerkSettings(n_arenas=1, reward=reward)) as batch:
+    # the defensive preset pays for time at home, the offensive one does not. Both games run side by side.
+    with (
+        DerkBatch(DerkSettings(reward="defensive")) as defensive,
+        DerkBatch(DerkSettings(reward="offensive")) as offensive,
+    ):
+        batches = {"defensive": defensive, "offensive": offensive}
+        for batch in batches.values():
             batch.reset()
-            totals[reward] = sum(batch.step(np.zeros((6, 5), np.float32))[1].sum() for _ in range(40))
+        totals = dict.fromkeys(batches, 0.0)
+        for _ in range(38):
+            for name, batch in batches.items():
+                totals[name] += float(batch.step(np.zeros((6, 5), np.float32))[1].sum())
     assert totals["defensive"] > 0 and totals["offensive"] == 0
 
 
@@ -90,32 +96,34 @@ def test_killed_browser_is_restarted_and_a_hung_one_reported() -> None:
         agents.close()
 
 
-def test_tiny_ppo_run_on_derk_resumes_and_fine_tunes(tmp_path: Path) -> None:
+def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None:
     config = PPOConfig(
         env_id="Derk-v0",
         num_envs=2,
         num_steps=4,
-        updates=1,
+        updates=2,
         policy_hidden=(32,),
         value_hidden=(32,),
         runs_dir=tmp_path,
         run_name="derk",
         progress=False,
+        checkpoint_every=1,
     )
     run_dir = train_ppo(config)
-    train_ppo(dataclasses.replace(config, updates=2), resume=run_dir)
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [24, 48]
     for head in ("move_x", "rotate", "chase_focus", "cast_slot", "focus"):
         assert 0 < records[-1][f"train/entropy/{head}"] <= np.log(9) + 1e-6
+    # the report's workflow: new reward, from the trained weights, against a frozen model
     tuned = train_ppo(
         dataclasses.replace(
             config,
             run_name="tuned",
+            updates=1,
             reward="defensive",
             init_from=run_dir,
             opponent="checkpoint",
-            opponent_checkpoint=run_dir,
+            opponent_checkpoint=run_dir / "checkpoints" / "model_000001.pt",
         )
     )
-    assert (tuned / "checkpoints" / "last.pt").is_file()
+    assert (tuned / "checkpoints" / "model_000001.pt").is_file()
