@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from gamerl.algorithms.pg.cem import train_cem
+from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions, train_reinforce
 from gamerl.models.policies import PixelPolicy
 from gamerl.training.checkpoints import load_checkpoint
@@ -45,7 +46,7 @@ def _next_actions(run_dir, config):
         obs = checkpoint["env"]["obs"]
         actions = []
         for _ in range(50):
-            a = sample_actions(policy, obs, rng)
+            a = sample_actions(policy, split_nonzeros(obs), rng)
             actions.append(a)
             obs, _, _ = env.step(a)
     return np.stack(actions)

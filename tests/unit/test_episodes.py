@@ -1,6 +1,6 @@
 import numpy as np
 
-from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer
+from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, split_nonzeros
 
 
 def test_buffer_state_round_trip_keeps_every_step():
@@ -8,7 +8,7 @@ def test_buffer_state_round_trip_keeps_every_step():
     buffer = EpisodeBuffer()
     frames = rng.choice([-1, 0, 0, 1], size=(5, 6400)).astype(np.int8)
     for t, frame in enumerate(frames):
-        buffer.append(frame, t % 2, float(t == 4))
+        buffer.append(split_nonzeros(frame[None])[0], t % 2, float(t == 4))
     restored = EpisodeBuffer()
     restored.load(buffer.state())
     a, b = buffer.finish(), restored.finish()
@@ -22,7 +22,7 @@ def test_buffer_state_round_trip_keeps_every_step():
 
 def test_finish_empties_the_buffer():
     buffer = EpisodeBuffer()
-    buffer.append(np.ones(6400, np.int8), 1, -1.0)
+    buffer.append(split_nonzeros(np.ones((1, 6400), np.int8))[0], 1, -1.0)
     episode = buffer.finish()
     assert isinstance(episode, Episode) and len(episode) == 1 and episode.total_reward == -1.0
     assert len(buffer.finish()) == 0

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from gamerl.algorithms.pg.episodes import EpisodeBuffer, sparse_frames
+from gamerl.algorithms.pg.episodes import EpisodeBuffer, sparse_frames, split_nonzeros
 from gamerl.algorithms.pg.reinforce import episode_advantages, reinforce_loss
 from gamerl.models.policies import PixelPolicy
 
@@ -43,7 +43,7 @@ def test_sparse_batch_forward_equals_dense():
     rng = np.random.default_rng(1)
     buffer = EpisodeBuffer()
     dense = rng.choice([-1, 0, 0, 0, 1], size=(12, 6400)).astype(np.int8)
-    for frame in dense:
+    for frame in split_nonzeros(dense):
         buffer.append(frame, 1, 0.0)
     episode = buffer.finish()
     policy = PixelPolicy()
@@ -59,11 +59,21 @@ def test_sparse_batch_forward_equals_dense():
 def test_advantages_standardised_per_batch_or_per_episode():
     buffers = [EpisodeBuffer(), EpisodeBuffer()]
     for reward in (0, 0, 1):
-        buffers[0].append(np.zeros(6400, np.int8), 1, float(reward))
+        buffers[0].append(split_nonzeros(np.zeros((1, 6400), np.int8))[0], 1, float(reward))
     for reward in (0, -1):
-        buffers[1].append(np.zeros(6400, np.int8), 0, float(reward))
+        buffers[1].append(split_nonzeros(np.zeros((1, 6400), np.int8))[0], 0, float(reward))
     episodes = [b.finish() for b in buffers]
     batch = episode_advantages(episodes, 0.99, True, "batch")
     assert batch.shape == (5,) and abs(batch.mean()) < 1e-6 and abs(batch.std() - 1) < 1e-5
     per_episode = episode_advantages(episodes, 0.99, True, "episode")
     assert abs(per_episode[:3].mean()) < 1e-6 and abs(per_episode[3:].mean()) < 1e-6
+
+
+def test_acting_fast_path_equals_dense_forward():
+    rng = np.random.default_rng(2)
+    dense = rng.choice([-1, 0, 0, 0, 0, 1], size=(5, 6400)).astype(np.int8)
+    dense[3] = 0  # an all-zero frame (the first step of a game)
+    policy = PixelPolicy()
+    with torch.no_grad():
+        expected = torch.sigmoid(policy(torch.from_numpy(dense).float())).numpy()
+    np.testing.assert_allclose(policy.p_up_from_nonzeros(split_nonzeros(dense)), expected, rtol=1e-5, atol=1e-6)

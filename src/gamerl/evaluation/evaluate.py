@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
 from gamerl.errors import ConfigError
@@ -61,7 +62,7 @@ def evaluate_run(
     with make_env(config, num_envs=slots) as env:
         obs = env.reset()
         while (quota > 0).any():
-            obs, step_rewards, dones = env.step(sample_actions(policy, obs, rng, greedy))
+            obs, step_rewards, dones = env.step(sample_actions(policy, split_nonzeros(obs), rng, greedy))
             current_reward += step_rewards
             current_length += 1
             for i in np.flatnonzero(dones):

@@ -8,6 +8,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
 from gamerl.errors import ConfigError
@@ -33,7 +34,7 @@ def record_play(
         obs = env.reset()
         for _ in range(max_steps):
             frames.append(env.render_rgb(0))
-            obs, _, dones = env.step(sample_actions(policy, obs, rng, greedy))
+            obs, _, dones = env.step(sample_actions(policy, split_nonzeros(obs), rng, greedy))
             if dones[0]:
                 break
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -31,6 +32,18 @@ class PixelPolicy(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, D)`` → ``(B,)`` logits of P(UP)."""
         return self.hidden_activations(x) @ self.w2
+
+    def p_up_from_nonzeros(self, frames: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """P(UP) ``(N,)`` for N sparse inputs given as (indices, values) pairs, without autograd.
+
+        The acting fast path: a difference frame has a few dozen non-zero pixels, so gathering those
+        columns of ``w1`` costs far less than a dense ``(N, D) @ (D, H)`` product. Equal to
+        ``sigmoid(forward(dense))``; reads the live weights (no copy), so it follows optimizer steps.
+        """
+        w1 = self.w1.detach().numpy()
+        pre = np.stack([w1[:, cols] @ vals for cols, vals in frames]) if frames else np.zeros((0, self.hidden))
+        logits = np.maximum(pre, 0.0) @ self.w2.detach().numpy()
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def num_parameters(self) -> int:
         """Number of trainable parameters (H·D + H)."""

@@ -87,9 +87,7 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
 
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(
-                config.episodes, "episodes", config.progress, counters["episodes"], budget
-            ) as progress,
+            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
         ):
             while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
                 # 1. sample a generation and play one full game with each candidate

@@ -13,6 +13,18 @@ from typing import Any
 import numpy as np
 import torch
 
+SparseFrame = tuple[np.ndarray, np.ndarray]
+"""one difference frame as (pixel indices, values at them): (nnz,) int64 and (nnz,) int8"""
+
+
+def split_nonzeros(frames: np.ndarray) -> list[SparseFrame]:
+    """``(N, D)`` int8 difference frames → one :data:`SparseFrame` per row (copies: the input may be reused)."""
+    out = []
+    for frame in frames:
+        cols = np.flatnonzero(frame)
+        out.append((cols, frame[cols]))
+    return out
+
 
 @dataclasses.dataclass
 class Episode:
@@ -51,11 +63,11 @@ class EpisodeBuffer:
         self.actions: list[int] = []
         self.rewards: list[float] = []
 
-    def append(self, frame: np.ndarray, action: int, reward: float) -> None:
-        """Store one step: ``frame`` is the (6400,) int8 difference frame the action was chosen from."""
-        nz = np.flatnonzero(frame)
-        self.cols.append(nz.astype(np.int16))
-        self.vals.append(frame[nz])
+    def append(self, frame: SparseFrame, action: int, reward: float) -> None:
+        """Store one step: ``frame`` is the sparse difference frame the action was chosen from."""
+        cols, vals = frame
+        self.cols.append(cols.astype(np.int16))
+        self.vals.append(vals)
         self.actions.append(action)
         self.rewards.append(reward)
 

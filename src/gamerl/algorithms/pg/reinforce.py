@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, sparse_frames
+from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, SparseFrame, sparse_frames, split_nonzeros
 from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, time_budget_s, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
@@ -51,10 +51,11 @@ def reinforce_loss(logits: torch.Tensor, actions: torch.Tensor, advantages: torc
     return -(advantages * log_prob).sum()
 
 
-def sample_actions(policy: PixelPolicy, obs: np.ndarray, rng: np.random.Generator, greedy: bool = False) -> np.ndarray:
-    """One batched forward pass: ``(N, 6400)`` int8 frames → ``(N,)`` uint8 actions (1 = UP)."""
-    with torch.no_grad():
-        p_up = torch.sigmoid(policy(torch.from_numpy(obs).float())).numpy()
+def sample_actions(
+    policy: PixelPolicy, frames: list[SparseFrame], rng: np.random.Generator, greedy: bool = False
+) -> np.ndarray:
+    """One forward pass over N sparse difference frames → ``(N,)`` uint8 actions (1 = UP)."""
+    p_up = policy.p_up_from_nonzeros(frames)
     if greedy:
         return (p_up > 0.5).astype(np.uint8)
     return (rng.random(len(p_up)) < p_up).astype(np.uint8)
@@ -113,15 +114,13 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
 
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(
-                config.episodes, "episodes", config.progress, counters["episodes"], budget
-            ) as progress,
+            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
         ):
             steps_at_log, time_at_log = counters["steps"], clock.elapsed
             while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
-                # 1. play one step of every game with one batched forward pass
-                actions = sample_actions(policy, obs, rng)
-                frames = obs.copy()
+                # 1. play one step of every game with one forward pass over all of them
+                frames = split_nonzeros(obs)
+                actions = sample_actions(policy, frames, rng)
                 obs, rewards, dones = env.step(actions)
                 counters["steps"] += config.num_envs
                 for i in range(config.num_envs):
