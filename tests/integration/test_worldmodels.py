@@ -97,6 +97,11 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
     assert main(mdn_args) == 0
     mdn_records = read_metrics(run / "mdn")
     assert [r["step"] for r in mdn_records] == [3, 6]
+    mdn_config = json.loads((run / "mdn_config.json").read_text())
+    (run / "mdn_config.json").write_text(json.dumps({**mdn_config, "updates": 9}))
+    assert main(["train", "mdn", str(run), "--resume", "--no-progress"]) == 0
+    assert [r["step"] for r in read_metrics(run / "mdn")] == [3, 6, 9]
+    assert main(mdn_args) == 2  # a second M stage in the same run is refused
     assert all(np.isfinite(r["eval/latent_nll"]) and "eval/copy_last_mse" in r for r in mdn_records)
     assert main(["dream", str(run), "--steps", "4", "--gif-steps", "5"]) == 0
     assert (run / "figures" / "mdn_prediction.png").is_file() and (run / "videos" / "dream.gif").is_file()

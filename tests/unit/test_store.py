@@ -130,3 +130,17 @@ def test_split_is_deterministic_and_keeps_a_validation_episode(tmp_path: Path) -
     train, val = split_episodes(episodes, 0.1)
     assert len(val) == 1 and len(train) == 3
     assert split_episodes(episodes, 0.1) == (train, val)
+
+
+def test_readers_see_committed_episodes_while_the_writer_is_still_open(tmp_path: Path) -> None:
+    store = RolloutStore.create_or_open(tmp_path, META)
+    with store.writer("live") as writer:
+        for t in range(12):
+            writer.add(*step_data(3, t))
+        writer.end_episode({"tag": 3})
+        assert RolloutStore.open(tmp_path).episodes() == []  # step 12 is still buffered
+        for t in range(12, 20):
+            writer.add(*step_data(3, t))  # fills the second chunk: steps 0-19 are committed
+        (episode,) = RolloutStore.open(tmp_path).episodes()
+        assert episode.length == 12
+        check_episode(RolloutStore.open(tmp_path), episode, 3, 0)
