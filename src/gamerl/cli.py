@@ -24,6 +24,7 @@ commands:
   train ppo    train with clipped PPO: Derk's Gym teams (reward presets, opponents) or Gymnasium envs
   evaluate     play N games with a trained agent; mean ± std and per-episode scores as JSON
   play         record a trained agent playing the real game as GIF or mp4
+  plot         plot a metric of one or more runs against episodes and wall-clock
   envs         list the environment ids gamerl knows
   collect      World Models: play a game (random, sticky, JERK, .bk2 replays) into a rollout store
   train vae    World Models: train the vision model V (β-VAE) on a rollout store
@@ -147,6 +148,30 @@ def _play(args: list[str]) -> None:
     print(f"video: {out}")
 
 
+@dataclasses.dataclass(frozen=True)
+class PlotArgs:
+    """Plot a logged metric of one or more runs against episodes and wall-clock, one line per run."""
+
+    run_dirs: tyro.conf.Positional[tuple[Path, ...]]
+    """run directories made by 'gamerl train'"""
+    out: Path = Path("curves.png")
+    """output PNG"""
+    key: str = "rollout/running_reward"
+    """metric key from metrics.jsonl"""
+
+
+def _plot(args: list[str]) -> None:
+    parsed = tyro.cli(PlotArgs, args=args, prog="gamerl plot")
+    from gamerl.evaluation.figures import plot_learning_curve
+    from gamerl.training.run import read_run_config
+
+    for run_dir in parsed.run_dirs:
+        read_run_config(run_dir)  # one-line error for a folder that is not a run
+    if plot_learning_curve(list(parsed.run_dirs), parsed.out, parsed.key) is None:
+        raise GamerlError(f"no run logged '{parsed.key}' yet: train longer or pick another --key")
+    print(f"figure: {parsed.out}")
+
+
 def _worldmodels(handler: str, args: list[str]) -> None:
     from gamerl.algorithms.worldmodels import cli as wm_cli
 
@@ -172,6 +197,7 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "evaluate": _evaluate,
     "play": _play,
     "envs": _envs,
+    "plot": _plot,
     "collect": lambda a: _worldmodels("collect_command", a),
     "train vae": lambda a: _worldmodels("train_vae_command", a),
     "encode": lambda a: _worldmodels("encode_command", a),

@@ -152,3 +152,11 @@ def test_evaluate_with_sticky_actions_override(trained_run):
 def test_envs_lists_pong(capsys):
     assert main(["envs"]) == 0
     assert "ALE/Pong-v5" in capsys.readouterr().out
+
+
+def test_plot_overlays_runs_and_refuses_non_runs(capsys, trained_run, tmp_path):
+    out = tmp_path / "curves.png"
+    assert main(["plot", str(trained_run), str(trained_run), "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert "does not exist" in _one_line_error(capsys, ["plot", str(tmp_path / "nope")])
+    assert "no run logged" in _one_line_error(capsys, ["plot", str(trained_run), "--key", "eval/nothing"])

@@ -13,22 +13,35 @@ import numpy as np  # noqa: E402
 from gamerl.training.logger import read_metrics  # noqa: E402
 
 
-def plot_learning_curve(run_dir: Path, out: Path, key: str = "rollout/running_reward") -> Path | None:
-    """Plot ``key`` against episodes and against wall-clock minutes; return ``out`` (None if nothing logged)."""
-    records = [r for r in read_metrics(run_dir) if r.get(key) is not None and "charts/episodes" in r]
-    if not records:
-        return None
-    episodes = [r["charts/episodes"] for r in records]
-    minutes = [r["charts/elapsed_s"] / 60 for r in records]
-    values = [r[key] for r in records]
+def plot_learning_curve(
+    run_dirs: Path | list[Path], out: Path, key: str = "rollout/running_reward"
+) -> Path | None:
+    """Plot ``key`` of one or more runs against episodes and against wall-clock minutes, one line per run.
+
+    Returns ``out``, or None when no run has logged ``key`` yet.
+    """
+    runs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
-    for ax, x, label in ((axes[0], episodes, "episodes"), (axes[1], minutes, "wall-clock minutes")):
-        ax.plot(x, values, lw=1.2)
+    plotted = 0
+    for run_dir in runs:
+        records = [r for r in read_metrics(run_dir) if r.get(key) is not None and "charts/episodes" in r]
+        if not records:
+            continue
+        plotted += 1
+        episodes = [r["charts/episodes"] for r in records]
+        minutes = [r["charts/elapsed_s"] / 60 for r in records]
+        values = [r[key] for r in records]
+        axes[0].plot(episodes, values, lw=1.2, label=run_dir.name)
+        axes[1].plot(minutes, values, lw=1.2, label=run_dir.name)
+    if not plotted:
+        plt.close(fig)
+        return None
+    for ax, label in ((axes[0], "episodes"), (axes[1], "wall-clock minutes")):
         ax.axhline(0, color="grey", lw=0.6, ls="--")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(key.split("/")[-1].replace("_", " "))
-    fig.suptitle(run_dir.name, fontsize=9)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
