@@ -10,12 +10,14 @@ import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import tyro
 
 from gamerl.config.pg import PRESETS, PGConfig
 from gamerl.errors import GamerlError
+
+A = TypeVar("A")
 
 USAGE = """usage: gamerl COMMAND [ARGS]   (gamerl COMMAND --help for its options)
 
@@ -51,19 +53,26 @@ class TrainPGArgs:
     """continue the run in this directory from its last checkpoint (budget flags still apply)"""
 
 
-def _train_pg(args: list[str]) -> None:
+def parse_with_preset(
+    args: list[str], args_cls: type[A], presets: dict[str, tuple[str, Any]], default: str, prog: str, what: str
+) -> A:
+    """Parse ``args`` into ``args_cls`` whose ``config`` defaults come from ``--preset NAME`` (or ``default``)."""
     preset, args = _take_option(args, "--preset")
-    if preset is not None and preset not in PRESETS:
-        raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(PRESETS)}")
-    name = preset or "post"
-    presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in PRESETS.items())
-    parsed = tyro.cli(
-        TrainPGArgs,
+    if preset is not None and preset not in presets:
+        raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(presets)}")
+    name = preset or default
+    presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in presets.items())
+    return tyro.cli(
+        args_cls,
         args=args,
-        default=TrainPGArgs(config=PRESETS[name][1]),
-        prog="gamerl train pg",
-        description=f"Train on Pong from pixels. --preset NAME picks the defaults ({presets_help}). Preset: {name}.",
+        default=args_cls(config=presets[name][1]),  # type: ignore[call-arg]
+        prog=prog,
+        description=f"{what} --preset NAME picks the defaults ({presets_help}). Preset: {name}.",
     )
+
+
+def _train_pg(args: list[str]) -> None:
+    parsed = parse_with_preset(args, TrainPGArgs, PRESETS, "post", "gamerl train pg", "Train on Pong from pixels.")
     from gamerl.algorithms.pg.cem import train_cem
     from gamerl.algorithms.pg.reinforce import train_reinforce
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from gamerl.atomic import write_json_atomic
 from gamerl.errors import ConfigError, DependencyError, RunDirError
 
 FORMAT = "gamerl-rollouts"
@@ -41,20 +42,6 @@ def _zarr() -> Any:
     except ImportError:
         raise DependencyError("the rollout store needs zarr 3: pip install 'gamerl[worldmodels]'") from None
     return zarr
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclasses.dataclass(frozen=True)

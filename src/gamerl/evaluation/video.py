@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 
 from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
 from gamerl.errors import ConfigError
+from gamerl.evaluation.videofile import video_path, write_video
 
 
 def record_play(
@@ -23,9 +23,7 @@ def record_play(
     """
     if max_steps < 1:
         raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 2000")
-    out = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
-    if out.suffix.lower() not in (".gif", ".mp4"):
-        raise ConfigError(f"video file must end in .gif or .mp4, got '{out.name}': pass --out play.gif")
+    out = video_path(run_dir, out)
     policy, config = load_policy(run_dir)
     config = dataclasses.replace(config, seed=seed)
     rng = np.random.default_rng(seed)
@@ -37,10 +35,4 @@ def record_play(
             obs, _, dones = env.step(sample_actions(policy, split_nonzeros(obs), rng, greedy))
             if dones[0]:
                 break
-    out.parent.mkdir(parents=True, exist_ok=True)
-    video = np.stack(frames)
-    if out.suffix.lower() == ".gif":
-        iio.imwrite(out, video, duration=1000 / fps, loop=0)
-    else:
-        iio.imwrite(out, video, fps=fps, codec="libx264", macro_block_size=1)
-    return out
+    return write_video(frames, out, fps)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gamerl.atomic import atomic_write
 from gamerl.errors import CheckpointError
 
 FORMAT = "gamerl-checkpoint"
@@ -23,19 +22,8 @@ def save_checkpoint(path: Path, system: str, payload: dict[str, Any]) -> Path:
     The file is written to a temporary name in the same folder and moved into place with
     ``os.replace``, so a crash mid-write never leaves a truncated checkpoint behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"format": FORMAT, "version": VERSION, "system": system, **payload}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(data, f))
 
 
 def load_checkpoint(path: Path, system: str) -> dict[str, Any]:

@@ -21,21 +21,9 @@ class TrainPPOArgs:
 
 def train_command(args: list[str]) -> None:
     """``gamerl train ppo [--preset NAME] [--resume RUN_DIR] [options]``."""
-    from gamerl.cli import _take_option
+    from gamerl.cli import parse_with_preset
 
-    preset, args = _take_option(args, "--preset")
-    if preset is not None and preset not in PRESETS:
-        raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(PRESETS)}")
-    name = preset or "report"
-    presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in PRESETS.items())
-    parsed = tyro.cli(
-        TrainPPOArgs,
-        args=args,
-        default=TrainPPOArgs(config=PRESETS[name][1]),
-        prog="gamerl train ppo",
-        description=f"Train with clipped PPO. --preset NAME picks the defaults ({presets_help}). "
-        f"Preset: {name}.",
-    )
+    parsed = parse_with_preset(args, TrainPPOArgs, PRESETS, "report", "gamerl train ppo", "Train with clipped PPO.")
     from gamerl.algorithms.ppo.train import train_ppo
 
     print(f"run directory: {train_ppo(parsed.config, resume=parsed.resume)}")

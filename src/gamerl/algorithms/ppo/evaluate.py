@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-import imageio.v3 as iio
 import numpy as np
 import torch
 
@@ -17,6 +16,7 @@ from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import load_model, make_agent_env
 from gamerl.config.ppo import DERK_ENV_ID
 from gamerl.errors import ConfigError
+from gamerl.evaluation.videofile import video_path, write_video
 
 
 def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
@@ -157,9 +157,7 @@ def record_ppo(
 
     Derk: one arena as the game's page draws it; Atari: the frames the agent sees; others: ``render()``.
     """
-    out = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
-    if out.suffix.lower() not in (".gif", ".mp4"):
-        raise ConfigError(f"video file must end in .gif or .mp4, got '{out.name}': pass --out play.gif")
+    out = video_path(run_dir, out)
     model, config = load_model(run_dir)
     torch.manual_seed(seed)
     if config.env_id == DERK_ENV_ID:
@@ -175,10 +173,4 @@ def record_ppo(
         frames = _record_rows(atari, model, lambda obs: agent_view(obs, model.obs_shape), max_steps, greedy)
     else:
         frames = _record_gym(config.env_id, model, max_steps, seed, greedy)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    video = np.stack(frames)
-    if out.suffix.lower() == ".gif":
-        iio.imwrite(out, video, duration=1000 / fps, loop=0)
-    else:
-        iio.imwrite(out, video, fps=fps, codec="libx264", macro_block_size=1)
-    return out
+    return write_video(frames, out, fps)

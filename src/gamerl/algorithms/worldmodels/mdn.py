@@ -23,10 +23,10 @@ from gamerl.algorithms.worldmodels.stages import (
     SYSTEM,
     check_latents,
 )
+from gamerl.atomic import write_json_atomic
 from gamerl.config.base import config_from_dict, config_to_dict
 from gamerl.config.worldmodels import MDNConfig
 from gamerl.data.datasets import Latents, SequenceBatch, sample_sequences
-from gamerl.data.store import write_json_atomic
 from gamerl.errors import RunDirError, TrainingError
 from gamerl.models.mdn_rnn import MDNRNN, MDNRNNCell, mdn_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint

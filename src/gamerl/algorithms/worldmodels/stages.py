@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gamerl.data.store import RolloutStore, write_json_atomic
+from gamerl.atomic import write_json_atomic
+from gamerl.data.store import RolloutStore
 from gamerl.errors import ConfigError, RunDirError
 
 SYSTEM = "worldmodels"

@@ -1,0 +1,30 @@
+"""Video files of play: where they go and how frames are written (GIF or mp4), shared by every system."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+from gamerl.errors import ConfigError
+
+
+def video_path(run_dir: Path, out: Path | None) -> Path:
+    """``out``, or ``RUN_DIR/videos/play.gif``; refuses a suffix other than .gif or .mp4 (one-line error)."""
+    path = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
+    if path.suffix.lower() not in (".gif", ".mp4"):
+        raise ConfigError(f"video file must end in .gif or .mp4, got '{path.name}': pass --out play.gif")
+    return path
+
+
+def write_video(frames: Sequence[np.ndarray], out: Path, fps: int) -> Path:
+    """Write ``frames`` (each ``(H, W, 3)`` uint8) to ``out`` as a looping GIF or an H.264 mp4."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    video = np.stack(frames)
+    if out.suffix.lower() == ".gif":
+        iio.imwrite(out, video, duration=1000 / fps, loop=0)
+    else:
+        iio.imwrite(out, video, fps=fps, codec="libx264", macro_block_size=1)
+    return out
