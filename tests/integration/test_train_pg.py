@@ -46,7 +46,7 @@ def _next_actions(run_dir, config):
         obs = checkpoint["env"]["obs"]
         actions = []
         for _ in range(50):
-            a = sample_actions(policy, split_nonzeros(obs), rng)
+            a = sample_actions(policy.acting_weights(), split_nonzeros(obs), rng)
             actions.append(a)
             obs, _, _ = env.step(a)
     return np.stack(actions)

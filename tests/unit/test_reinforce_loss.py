@@ -5,7 +5,7 @@ import torch
 
 from gamerl.algorithms.pg.episodes import EpisodeBuffer, sparse_frames, split_nonzeros
 from gamerl.algorithms.pg.reinforce import episode_advantages, reinforce_loss
-from gamerl.models.policies import PixelPolicy
+from gamerl.models.policies import PixelPolicy, p_up_from_nonzeros
 
 
 def _post_policy_backward(W1, W2, epx, eph, epdlogp):
@@ -76,4 +76,5 @@ def test_acting_fast_path_equals_dense_forward():
     policy = PixelPolicy()
     with torch.no_grad():
         expected = torch.sigmoid(policy(torch.from_numpy(dense).float())).numpy()
-    np.testing.assert_allclose(policy.p_up_from_nonzeros(split_nonzeros(dense)), expected, rtol=1e-5, atol=1e-6)
+    got = p_up_from_nonzeros(policy.acting_weights(), split_nonzeros(dense))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -49,6 +49,7 @@ def evaluate_run(
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
     policy, config = load_policy(run_dir)
+    weights = policy.acting_weights()
     sticky = config.repeat_action_probability if repeat_action_probability is None else repeat_action_probability
     config = dataclasses.replace(config, seed=seed, repeat_action_probability=sticky)
     slots = min(episodes, num_envs or config.num_envs)
@@ -62,7 +63,7 @@ def evaluate_run(
     with make_env(config, num_envs=slots) as env:
         obs = env.reset()
         while (quota > 0).any():
-            obs, step_rewards, dones = env.step(sample_actions(policy, split_nonzeros(obs), rng, greedy))
+            obs, step_rewards, dones = env.step(sample_actions(weights, split_nonzeros(obs), rng, greedy))
             current_reward += step_rewards
             current_length += 1
             for i in np.flatnonzero(dones):

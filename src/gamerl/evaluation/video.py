@@ -25,6 +25,7 @@ def record_play(
         raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 2000")
     out = video_path(run_dir, out)
     policy, config = load_policy(run_dir)
+    weights = policy.acting_weights()
     config = dataclasses.replace(config, seed=seed)
     rng = np.random.default_rng(seed)
     frames = []
@@ -32,7 +33,7 @@ def record_play(
         obs = env.reset()
         for _ in range(max_steps):
             frames.append(env.render_rgb(0))
-            obs, _, dones = env.step(sample_actions(policy, split_nonzeros(obs), rng, greedy))
+            obs, _, dones = env.step(sample_actions(weights, split_nonzeros(obs), rng, greedy))
             if dones[0]:
                 break
     return write_video(frames, out, fps)

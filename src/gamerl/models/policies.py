@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -33,18 +34,30 @@ class PixelPolicy(nn.Module):
         """``(B, D)`` → ``(B,)`` logits of P(UP)."""
         return self.hidden_activations(x) @ self.w2
 
-    def p_up_from_nonzeros(self, frames: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """P(UP) ``(N,)`` for N sparse inputs given as (indices, values) pairs, without autograd.
-
-        The acting fast path: a difference frame has a few dozen non-zero pixels, so gathering those
-        columns of ``w1`` costs far less than a dense ``(N, D) @ (D, H)`` product. Equal to
-        ``sigmoid(forward(dense))``; reads the live weights (no copy), so it follows optimizer steps.
-        """
-        w1 = self.w1.detach().numpy()
-        pre = np.stack([w1[:, cols] @ vals for cols, vals in frames]) if frames else np.zeros((0, self.hidden))
-        logits = np.maximum(pre, 0.0) @ self.w2.detach().numpy()
-        return 1.0 / (1.0 + np.exp(-logits))
+    def acting_weights(self) -> ActingWeights:
+        """A snapshot of the weights laid out for :func:`p_up_from_nonzeros` (take a new one after each update)."""
+        with torch.no_grad():
+            return ActingWeights(self.w1.t().contiguous().numpy(), self.w2.numpy().copy())
 
     def num_parameters(self) -> int:
         """Number of trainable parameters (H·D + H)."""
         return sum(p.numel() for p in self.parameters())
+
+
+class ActingWeights(NamedTuple):
+    """The policy's weights as NumPy arrays for acting: ``w1t`` (D, H) so a pixel's weights are one row."""
+
+    w1t: np.ndarray
+    w2: np.ndarray
+
+
+def p_up_from_nonzeros(weights: ActingWeights, frames: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """P(UP) ``(N,)`` for N sparse inputs given as (indices, values) pairs; no autograd.
+
+    The acting fast path: a difference frame has a few dozen non-zero pixels, so summing those rows of
+    ``w1t`` costs far less than a dense ``(N, D) @ (D, H)`` product. Equal to ``sigmoid(forward(dense))``.
+    """
+    hidden = len(weights.w2)
+    pre = np.stack([vals @ weights.w1t[cols] for cols, vals in frames]) if frames else np.zeros((0, hidden))
+    logits = np.maximum(pre, 0.0) @ weights.w2
+    return 1.0 / (1.0 + np.exp(-logits))

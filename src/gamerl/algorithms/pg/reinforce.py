@@ -21,7 +21,7 @@ from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.data.returns import discounted_returns, standardize
 from gamerl.errors import TrainingError
-from gamerl.models.policies import PixelPolicy
+from gamerl.models.policies import ActingWeights, PixelPolicy, p_up_from_nonzeros
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
@@ -52,10 +52,10 @@ def reinforce_loss(logits: torch.Tensor, actions: torch.Tensor, advantages: torc
 
 
 def sample_actions(
-    policy: PixelPolicy, frames: list[SparseFrame], rng: np.random.Generator, greedy: bool = False
+    weights: ActingWeights, frames: list[SparseFrame], rng: np.random.Generator, greedy: bool = False
 ) -> np.ndarray:
     """One forward pass over N sparse difference frames → ``(N,)`` uint8 actions (1 = UP)."""
-    p_up = policy.p_up_from_nonzeros(frames)
+    p_up = p_up_from_nonzeros(weights, frames)
     if greedy:
         return (p_up > 0.5).astype(np.uint8)
     return (rng.random(len(p_up)) < p_up).astype(np.uint8)
@@ -91,6 +91,7 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             finished = [Episode(**e) for e in checkpoint["finished"]]
             counters = dict(checkpoint["counters"])
             running_reward = checkpoint["running_reward"]
+        weights = policy.acting_weights()
         clock = Clock(counters["elapsed"])
         budget = time_budget_s(config)
         deadline = None if budget is None else clock.elapsed + budget
@@ -120,7 +121,7 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
                 # 1. play one step of every game with one forward pass over all of them
                 frames = split_nonzeros(obs)
-                actions = sample_actions(policy, frames, rng)
+                actions = sample_actions(weights, frames, rng)
                 obs, rewards, dones = env.step(actions)
                 counters["steps"] += config.num_envs
                 for i in range(config.num_envs):
@@ -147,6 +148,7 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
                 loss.backward()
                 grad_norm = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in policy.parameters()))
                 optimizer.step()
+                weights = policy.acting_weights()
                 counters["updates"] += 1
 
                 # 3. log and checkpoint
