@@ -20,14 +20,32 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from gamerl.algorithms.ppo.train import train_ppo
-from gamerl.config.ppo import PRESETS
+from gamerl.config.ppo import PRESETS, PPOConfig
 
 TARGET = 475.0
+
+
+def _sb3_hyperparameters(c: PPOConfig, seed: int) -> dict[str, Any]:
+    """SB3 ``PPO`` keyword arguments equal to our config ``c`` (one batch = all envs' steps / minibatches)."""
+    return {
+        "n_steps": c.num_steps,
+        "batch_size": c.num_envs * c.num_steps // c.minibatches,
+        "n_epochs": c.epochs,
+        "gamma": c.gamma,
+        "gae_lambda": c.gae_lambda,
+        "clip_range": c.clip,
+        "ent_coef": c.ent_coef,
+        "learning_rate": c.policy_lr,
+        "max_grad_norm": c.max_grad_norm,
+        "seed": seed,
+        "device": "cpu",
+    }
 
 
 def sb3_cartpole(seed: int, budget_s: float) -> float:
@@ -51,17 +69,7 @@ def sb3_cartpole(seed: int, budget_s: float) -> float:
     model = PPO(
         "MlpPolicy",
         env,
-        n_steps=c.num_steps,
-        batch_size=c.num_envs * c.num_steps // c.minibatches,
-        n_epochs=c.epochs,
-        gamma=c.gamma,
-        gae_lambda=c.gae_lambda,
-        clip_range=c.clip,
-        ent_coef=c.ent_coef,
-        learning_rate=c.policy_lr,
-        max_grad_norm=c.max_grad_norm,
-        seed=seed,
-        device="cpu",
+        **_sb3_hyperparameters(c, seed),
         policy_kwargs={"net_arch": {"pi": list(c.policy_hidden), "vf": list(c.value_hidden)}},
     )
     model.learn(total_timesteps=10_000_000, callback=StopAtTarget())
@@ -117,17 +125,7 @@ def sb3_pong(seed: int) -> float:
     model = PPO(
         "CnnPolicy",
         env,
-        n_steps=c.num_steps,
-        batch_size=c.num_envs * c.num_steps // c.minibatches,
-        n_epochs=c.epochs,
-        gamma=c.gamma,
-        gae_lambda=c.gae_lambda,
-        clip_range=c.clip,
-        ent_coef=c.ent_coef,
-        learning_rate=c.policy_lr,
-        max_grad_norm=c.max_grad_norm,
-        seed=seed,
-        device="cpu",
+        **_sb3_hyperparameters(c, seed),
     )
     steps = c.updates * c.num_envs * c.num_steps
     start = time.perf_counter()
