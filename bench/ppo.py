@@ -59,10 +59,7 @@ def sb3_cartpole(seed: int, budget_s: float) -> float:
     class StopAtTarget(BaseCallback):
         def _on_step(self) -> bool:
             recent = [e["r"] for e in list(self.model.ep_info_buffer)[-20:]]
-            return (
-                not (len(recent) == 20 and np.mean(recent) >= TARGET)
-                and time.perf_counter() - start < budget_s
-            )
+            return not (len(recent) == 20 and np.mean(recent) >= TARGET) and time.perf_counter() - start < budget_s
 
     start = time.perf_counter()
     env = make_vec_env("CartPole-v1", n_envs=c.num_envs, seed=seed)

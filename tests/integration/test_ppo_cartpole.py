@@ -68,9 +68,7 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
 
 def test_fine_tune_starts_from_the_given_weights(tmp_path: Path) -> None:
     source = train_ppo(_config(tmp_path, updates=1, run_name="src"))
-    tuned = train_ppo(
-        _config(tmp_path, updates=1, run_name="tuned", init_from=source, policy_lr=1e-12, value_lr=1e-12)
-    )
+    tuned = train_ppo(_config(tmp_path, updates=1, run_name="tuned", init_from=source, policy_lr=1e-12, value_lr=1e-12))
     a, b = load_model(source)[0].state_dict(), load_model(tuned)[0].state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     with pytest.raises(CheckpointError, match="other observations or actions"):

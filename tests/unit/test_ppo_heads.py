@@ -27,9 +27,7 @@ def test_discretisation_round_trip(low: float, high: float, bins: int) -> None:
     assert values[0] == low and values[-1] == high
     np.testing.assert_array_equal(values_to_bins(values, head), indices)
     # a value is mapped to its nearest bin, and out-of-range values to the end bins
-    np.testing.assert_array_equal(
-        values_to_bins(values + (high - low) / (bins - 1) * 0.4, head)[:-1], indices[:-1]
-    )
+    np.testing.assert_array_equal(values_to_bins(values + (high - low) / (bins - 1) * 0.4, head)[:-1], indices[:-1])
     assert values_to_bins(np.array([low - 5, high + 5]), head).tolist() == [0, bins - 1]
 
 

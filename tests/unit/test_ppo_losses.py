@@ -30,6 +30,4 @@ def test_surrogate_is_minus_mean_advantage_when_policies_are_equal() -> None:
 
 
 def test_value_loss_is_half_mean_squared_error() -> None:
-    assert math.isclose(
-        value_loss(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])).item(), 0.5 * (1 + 4) / 2
-    )
+    assert math.isclose(value_loss(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])).item(), 0.5 * (1 + 4) / 2)

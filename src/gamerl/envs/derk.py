@@ -67,8 +67,7 @@ def parse_team_items(text: str | None) -> list[dict[str, Any]] | None:
     members = text.split(";")
     if len(members) != 3:
         raise ConfigError(
-            f"team_items needs 3 derklings separated by ';', got {len(members)}: "
-            "e.g. 'Pistol,,;Talons,,;Magnum,,'"
+            f"team_items needs 3 derklings separated by ';', got {len(members)}: e.g. 'Pistol,,;Talons,,;Magnum,,'"
         )
     team = []
     for member in members:
@@ -141,9 +140,7 @@ class DerkProcess:
             start_new_session=True,
         )
         try:
-            self.info: dict[str, int] = self.request(
-                "start", {**options, "cache_dir": str(cache), "timeout": timeout}
-            )
+            self.info: dict[str, int] = self.request("start", {**options, "cache_dir": str(cache), "timeout": timeout})
         except BaseException:
             self.kill()
             raise
@@ -334,9 +331,7 @@ class DerkParallelEnv(ParallelEnv):
         self.settings = settings or DerkSettings()
         self.render_mode = render_mode
         n = self.settings.n_arenas
-        self.possible_agents = [
-            f"arena{a}_team{t}_slot{s}" for t in range(2) for a in range(n) for s in range(3)
-        ]
+        self.possible_agents = [f"arena{a}_team{t}_slot{s}" for t in range(2) for a in range(n) for s in range(3)]
         self.agents: list[str] = []
         self._rows = {name: i for i, name in enumerate(self.possible_agents)}  # side-first, as gym-derk
         self._obs_space = spaces.Box(-1.0, 1.0, (OBS_SIZE,), np.float32)

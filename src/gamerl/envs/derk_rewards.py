@@ -63,9 +63,7 @@ def load_reward(name_or_path: str | Path) -> dict[str, float]:
         raise ConfigError(f"{path} has no [reward] table: put the fields under [reward]")
     unknown = sorted(set(table) - set(FIELDS))
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown reward fields {unknown}; the game's fields are {', '.join(FIELDS)}"
-        )
+        raise ConfigError(f"{path}: unknown reward fields {unknown}; the game's fields are {', '.join(FIELDS)}")
     bad = [k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, int | float)]
     if bad:
         raise ConfigError(f"{path}: reward fields {bad} must be numbers")

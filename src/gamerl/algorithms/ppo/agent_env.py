@@ -54,15 +54,11 @@ class AgentEnv(Protocol):
 class GymAgents:
     """``num_envs`` copies of a Gymnasium env stepped in this process, one agent row each, auto-reset."""
 
-    def __init__(
-        self, env_id: str, num_envs: int, seed: int, continuous: str = "binned", bins: int = 9
-    ) -> None:
+    def __init__(self, env_id: str, num_envs: int, seed: int, continuous: str = "binned", bins: int = 9) -> None:
         try:
             self.envs = [gym.make(env_id) for _ in range(num_envs)]
         except gym.error.Error as err:
-            raise EnvNotFoundError(
-                f"cannot make '{env_id}' ({err}): pass Derk-v0 or a Gymnasium id"
-            ) from None
+            raise EnvNotFoundError(f"cannot make '{env_id}' ({err}): pass Derk-v0 or a Gymnasium id") from None
         space = self.envs[0].observation_space
         if not isinstance(space, gym.spaces.Box):
             raise ConfigError(f"PPO needs Box observations, '{env_id}' has {space}")
@@ -86,9 +82,9 @@ class GymAgents:
         """Reset every copy with seeds ``seed + i`` (later episodes continue each copy's RNG)."""
         self._returns[:] = 0
         self._lengths[:] = 0
-        return np.stack(
-            [env.reset(seed=self._seed + i)[0].reshape(-1) for i, env in enumerate(self.envs)]
-        ).astype(np.float32)
+        return np.stack([env.reset(seed=self._seed + i)[0].reshape(-1) for i, env in enumerate(self.envs)]).astype(
+            np.float32
+        )
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Step every copy; finished copies are reset and their episode return/length reported."""
@@ -158,8 +154,7 @@ class AtariAgents:
         self._returns += rewards
         self._lengths += 1
         episodes = [
-            {"return": float(self._returns[i]), "length": float(self._lengths[i])}
-            for i in np.flatnonzero(dones)
+            {"return": float(self._returns[i]), "length": float(self._lengths[i])} for i in np.flatnonzero(dones)
         ]
         self._returns[dones], self._lengths[dones] = 0.0, 0
         return StepResult(

@@ -22,9 +22,7 @@ class DerkAgents:
     rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0) and the team stats.
     """
 
-    def __init__(
-        self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9
-    ) -> None:
+    def __init__(self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9) -> None:
         self.batch, self.opponent = batch, opponent
         self.n_arenas = batch.n_arenas
         self.num_agents = 3 * self.n_arenas
@@ -55,16 +53,12 @@ class DerkAgents:
         except DerkBrowserError:
             self.restarts += 1
             first = self._start(self.batch.restart())
-            return StepResult(
-                first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), []
-            )
+            return StepResult(first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), [])
         self._returns += rewards
         self._dead |= obs[:, 0] <= 0.0
         self._obs = obs
         if not done:
-            return StepResult(
-                obs[: self.num_agents], rewards[: self.num_agents], np.zeros(self.num_agents, bool), []
-            )
+            return StepResult(obs[: self.num_agents], rewards[: self.num_agents], np.zeros(self.num_agents, bool), [])
         episodes = [self._arena_stats(a, stats) for a in range(self.n_arenas)]
         return StepResult(self.reset(), rewards[: self.num_agents], np.ones(self.num_agents, bool), episodes)
 

@@ -30,17 +30,11 @@ def plot_ppo_curves(run_dirs: Sequence[Path], out: Path) -> Path:
         records = read_metrics(Path(run_dir))
         x = [offset + r["charts/updates"] for r in records]
         for ax, (key, title) in zip(axes.flat, PANELS, strict=True):
-            keys = (
-                sorted({k for r in records for k in r if k.startswith(key)}) if key.endswith("/") else [key]
-            )
+            keys = sorted({k for r in records for k in r if k.startswith(key)}) if key.endswith("/") else [key]
             for k in keys:
                 points = [(xi, r[k]) for xi, r in zip(x, records, strict=True) if r.get(k) is not None]
                 if points:
-                    label = (
-                        f"{Path(run_dir).name} {k.split('/')[-1]}"
-                        if key.endswith("/")
-                        else Path(run_dir).name
-                    )
+                    label = f"{Path(run_dir).name} {k.split('/')[-1]}" if key.endswith("/") else Path(run_dir).name
                     ax.plot(*zip(*points, strict=True), marker=".", label=label)
             ax.set_title(title)
             ax.set_xlabel("update (Derk: one game per arena)")

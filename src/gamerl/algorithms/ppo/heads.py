@@ -69,21 +69,15 @@ def heads_for_space(
             heads.append(("categorical", int(part.n), 0.0, 1.0))
         elif isinstance(part, spaces.MultiDiscrete) and part.nvec.ndim == 1:
             heads.extend(("categorical", int(n), 0.0, 1.0) for n in part.nvec)
-        elif (
-            isinstance(part, spaces.Box) and len(part.shape) <= 1 and np.isfinite([part.low, part.high]).all()
-        ):
+        elif isinstance(part, spaces.Box) and len(part.shape) <= 1 and np.isfinite([part.low, part.high]).all():
             for low, high in zip(part.low.reshape(-1), part.high.reshape(-1), strict=True):
                 heads.append((continuous, bins if continuous == "binned" else 1, float(low), float(high)))
         else:
-            raise ConfigError(
-                f"PPO cannot act in {part}: it acts in Discrete, MultiDiscrete, bounded 1-D Box, Tuples"
-            )
+            raise ConfigError(f"PPO cannot act in {part}: it acts in Discrete, MultiDiscrete, bounded 1-D Box, Tuples")
     names = list(names) if names is not None else [f"a{i}" for i in range(len(heads))]
     if len(names) != len(heads):
         raise ValueError(f"{len(names)} head names for {len(heads)} action components")
-    return [
-        Head(name, kind, size, low, high) for name, (kind, size, low, high) in zip(names, heads, strict=True)
-    ]
+    return [Head(name, kind, size, low, high) for name, (kind, size, low, high) in zip(names, heads, strict=True)]
 
 
 def env_values(actions: np.ndarray, heads: Sequence[Head]) -> np.ndarray:

@@ -45,9 +45,7 @@ def check_env_id(env_id: str) -> None:
     try:
         gym.spec(env_id)
     except gym.error.Error as err:
-        raise EnvNotFoundError(
-            f"unknown env id '{env_id}' ({err}): pass {DERK_ENV_ID} or a Gymnasium id"
-        ) from None
+        raise EnvNotFoundError(f"unknown env id '{env_id}' ({err}): pass {DERK_ENV_ID} or a Gymnasium id") from None
 
 
 def make_agent_env(config: PPOConfig, run_dir: Path | None = None, seed: int | None = None) -> AgentEnv:

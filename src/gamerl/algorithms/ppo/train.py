@@ -73,16 +73,12 @@ def update(
             if config.norm_adv and len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             dist = model.dist(batch.obs[idx])
-            surrogate = clipped_surrogate(
-                dist.log_prob(batch.actions[idx]), batch.logp[idx], adv, config.clip
-            )
+            surrogate = clipped_surrogate(dist.log_prob(batch.actions[idx]), batch.logp[idx], adv, config.clip)
             entropy = dist.entropy().mean(0)  # (H,)
             v_loss = value_loss(model.state_value(batch.obs[idx]), batch.returns[idx])
             loss = surrogate.loss - config.ent_coef * entropy.sum() + v_loss
             if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"PPO loss became {loss.item()}: lower --policy-lr/--value-lr and --resume"
-                )
+                raise TrainingError(f"PPO loss became {loss.item()}: lower --policy-lr/--value-lr and --resume")
             policy_opt.zero_grad()
             value_opt.zero_grad()
             loss.backward()
@@ -173,9 +169,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 counters["updates"] < config.updates
                 and (deadline is None or time.perf_counter() - start < deadline)
                 and not (
-                    config.target_return is not None
-                    and len(recent) == 20
-                    and np.mean(recent) >= config.target_return
+                    config.target_return is not None and len(recent) == 20 and np.mean(recent) >= config.target_return
                 )
             ):
                 # 1. collect num_steps steps of every agent row with the current policy
@@ -200,9 +194,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
                 with torch.no_grad():
                     last_values = model.state_value(obs).numpy()
-                advantages, returns = gae(
-                    rew_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda
-                )
+                advantages, returns = gae(rew_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda)
                 batch = Batch(
                     obs_buf.reshape(t_max * n, -1),
                     act_buf.reshape(t_max * n, -1),
@@ -231,9 +223,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 for key in sorted({k for e in episodes for k in e}):
                     metrics[f"rollout/{key}"] = float(np.mean([e[key] for e in episodes if key in e]))
                 logger.log(counters["steps"], metrics)
-                shown = {
-                    k.split("/")[-1]: v for k, v in metrics.items() if k in ("rollout/return", "rollout/win")
-                }
+                shown = {k.split("/")[-1]: v for k, v in metrics.items() if k in ("rollout/return", "rollout/win")}
                 progress.update(counters["updates"], counters["steps"], **shown)
                 if counters["updates"] % config.checkpoint_every == 0:
                     save()
