@@ -69,11 +69,13 @@ def test_gmm_nll_gradients_stay_finite_at_extremes() -> None:
     assert all(torch.isfinite(t.grad).all() for t in (pi, mu, log_sigma))
 
 
-def test_sequence_model_and_cell_share_one_state_dict() -> None:
+@pytest.mark.parametrize("embed", [12, 0])
+def test_sequence_model_and_cell_share_one_state_dict(embed: int) -> None:
     torch.manual_seed(0)
-    seq = MDNRNN(z_dim=6, action_dim=3, hidden=16, embed=12, gaussians=4, layers=2)
-    cell = MDNRNNCell(6, 3, 16, 12, 4, 2)
+    seq = MDNRNN(z_dim=6, action_dim=3, hidden=16, embed=embed, gaussians=4, layers=2)
+    cell = MDNRNNCell(6, 3, 16, embed, 4, 2)
     cell.load_state_dict(seq.state_dict())
+    assert any(k.startswith("embed.") for k in seq.state_dict()) == bool(embed)
     z, a = torch.randn(2, 9, 6), torch.rand(2, 9, 3)
     out, (h, c) = seq(z, a)
     state = cell.initial_state(2)

@@ -133,7 +133,7 @@ class MDNConfig:
     hidden: int = 256
     """LSTM units (the paper: 256 CarRacing / 512 Doom; the seed: 1024)"""
     embed: int = 256
-    """units of the linear + ReLU layer on [z, action] before the LSTM (the seed: 1024)"""
+    """units of the linear + ReLU layer on [z, action] before the LSTM (the seed: 1024; 0 = none, the paper)"""
     layers: int = 1
     """LSTM layers"""
     gaussians: int = 5
@@ -172,7 +172,7 @@ class MDNConfig:
     def __post_init__(self) -> None:
         _check(
             [
-                (self.hidden >= 1 and self.embed >= 1, "hidden and embed must be >= 1"),
+                (self.hidden >= 1 and self.embed >= 0, "hidden must be >= 1 and embed >= 0"),
                 (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
                 (self.gaussians >= 1, f"gaussians must be >= 1, got {self.gaussians}"),
                 (self.sequence_length >= 1, f"sequence_length must be >= 1, got {self.sequence_length}"),

@@ -1,7 +1,8 @@
 """The memory model M: an MDN-LSTM predicting the next latent, the reward and the end of the episode.
 
-Input ``[z_t, a_t]`` → linear + ReLU → LSTM → heads: per latent dimension a mixture of K Gaussians
-(logits π, means μ, log σ), a reward and a done logit (the paper's Doom model). :class:`MDNRNN` runs whole
+Input ``[z_t, a_t]`` → linear + ReLU (the seed's; ``embed=0`` leaves it out, as the paper) → LSTM → heads:
+per latent dimension a mixture of K Gaussians (logits π, means μ, log σ), a reward and a done logit (the
+paper's Doom model). :class:`MDNRNN` runs whole
 sequences for training; :class:`MDNRNNCell` steps once for acting and dreaming. Both are the same module
 layout, so one state dict loads into either.
 """
@@ -41,8 +42,8 @@ class _MDNBase(nn.Module):
         super().__init__()
         self.z_dim, self.action_dim, self.hidden = z_dim, action_dim, hidden
         self.gaussians, self.layers = gaussians, layers
-        self.embed = nn.Linear(z_dim + action_dim, embed)
-        self.lstm = nn.LSTM(embed, hidden, layers, batch_first=True)
+        self.embed = nn.Linear(z_dim + action_dim, embed) if embed else None
+        self.lstm = nn.LSTM(embed or z_dim + action_dim, hidden, layers, batch_first=True)
         self.mdn = nn.Linear(hidden, 3 * gaussians * z_dim + 2)
 
     def initial_state(self, batch: int) -> State:
@@ -51,7 +52,9 @@ class _MDNBase(nn.Module):
         return zeros, zeros.clone()
 
     def _run(self, z: torch.Tensor, action: torch.Tensor, state: State | None) -> tuple[MDNOutput, State]:
-        x = F.relu(self.embed(torch.cat([z, action], dim=-1)))
+        x = torch.cat([z, action], dim=-1)
+        if self.embed is not None:
+            x = F.relu(self.embed(x))
         h, state = self.lstm(x, state)
         out = self.mdn(h)
         k_z = self.gaussians * self.z_dim
