@@ -115,7 +115,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     check_latents(run_dir, latents.resolution, latents.frame_skip)
     train, val = split_latents(latents, config.validation_fraction, config.seed)
     model = build_mdn(config, latents.mu.shape[1], latents.actions.shape[1])
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=True)
     update = 0
     if resume:
         data = load_checkpoint(run_dir / MDN_CHECKPOINT, SYSTEM)

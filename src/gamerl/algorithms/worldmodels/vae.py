@@ -86,7 +86,7 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
     model = build_vae(store.meta.resolution, config.z_dim)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=True)
     start_epoch, step = 0, 0
     if resume is None:
         run_dir = new_run_dir(config, episodes[0].meta.get("game", store.path.name), SYSTEM)
