@@ -99,3 +99,28 @@ def test_random_collect_on_car_racing_stores_continuous_actions(tmp_path: Path) 
     assert data["frames"].shape == (20, 64, 64, 3) and data["actions"].shape == (20, 3)
     assert (data["actions"][:, 0] >= -1).all() and (data["actions"][:, 1:] >= 0).all()
     assert (data["actions"] <= 1).all() and len(np.unique(data["actions"][:, 0])) == 20
+
+
+def test_jerk_replays_its_best_sequence_on_airstriker(tmp_path: Path) -> None:
+    pytest.importorskip("stable_retro")
+    config = CollectConfig(
+        store=tmp_path / "s", policy="jerk", steps=450, max_episode_steps=150, levels=("Level1",), progress=False
+    )
+    collect(config)
+    store = RolloutStore.open(tmp_path / "s")
+    episodes = [store.read_episode(e) for e in store.episodes()]
+    explored, replays = [], []
+    for data in episodes:
+        moving = data["actions"][:, :2].sum(1) == 1  # exploring presses LEFT or RIGHT every step
+        (explored if moving.all() else replays).append(data)
+    assert explored[0] is episodes[0] and replays  # the first episode explores; a later one replays
+    for replay in replays:
+        actions = replay["actions"]
+        played = int(np.nonzero(actions.any(1))[0].max()) + 1  # the sequence, then no-ops to the end
+        assert not actions[played:].any()
+        source = [e for e in explored if np.array_equal(e["actions"][:played], actions[:played])]
+        assert source, "a replay must repeat an explored episode's actions"
+        running = np.cumsum(source[0]["rewards"])
+        assert played == int(np.argmax(running)) + 1  # cut where that episode's running return peaked
+        assert running.max() > 0  # Airstriker pays for the first kill within 150 steps
+        assert replay["rewards"].sum() == running.max()  # the emulator is deterministic: same return again

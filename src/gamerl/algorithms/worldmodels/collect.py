@@ -65,14 +65,15 @@ def resolve_levels(env_id: str, levels: tuple[str, ...]) -> list[str]:
     return out
 
 
-def make_policy(config: CollectConfig, space: Any, rng: np.random.Generator) -> CollectPolicy:
-    """The data policy named by ``config.policy``."""
+def make_policy(config: CollectConfig, space: Any, rng: np.random.Generator, steps: int) -> CollectPolicy:
+    """The data policy named by ``config.policy`` for a worker with a budget of ``steps`` (JERK replays its
+    best sequence with a probability that reaches 1 at the end of the budget)."""
     if config.policy == "random":
         return RandomPolicy(space, rng)
     if config.policy == "sticky":
         return StickyRandomPolicy(space, rng, config.stickiness)
     if config.policy == "jerk":
-        return JerkPolicy(space, rng)
+        return JerkPolicy(space, rng, horizon=steps)
     raise ConfigError(f"policy '{config.policy}' does not play the game itself")
 
 
@@ -87,7 +88,7 @@ def play_episodes(
     rng = np.random.default_rng(seed)
     levels = resolve_levels(config.env_id, config.levels)
     env = make_env(config.env_id, config.frame_skip)
-    policy = make_policy(config, env.action_space, rng)
+    policy = make_policy(config, env.action_space, rng, steps)
     written, episodes = 0, 0
     try:
         while written < steps:

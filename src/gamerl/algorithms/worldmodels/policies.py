@@ -70,34 +70,73 @@ class StickyRandomPolicy(RandomPolicy):
 
 
 class JerkPolicy:
-    """JERK's exploration from openai/retro-baselines: run right jumping now and then; when a run of
-    ``right_steps`` earned nothing, back-track left for ``left_steps``. Needs the Sonic button set."""
+    """JERK from openai/retro-baselines, both halves. Explore: run right jumping now and then; when a run of
+    ``right_steps`` earned nothing, back-track left for ``left_steps``. Exploit: at the start of an episode,
+    with probability ``exploit_bias + steps so far / horizon``, replay the best action sequence found so far
+    (the one with the highest mean return over its tries, cut where its running return peaked), then no-op
+    until the episode ends; that episode's return is added to the sequence's tries. Needs the Sonic buttons.
+    """
 
     def __init__(
         self,
         space: spaces.Space[Any],
         rng: np.random.Generator,
+        horizon: int = 1_000_000,
         right_steps: int = 100,
         left_steps: int = 70,
         jump_prob: float = 0.1,
         jump_repeat: int = 4,
+        exploit_bias: float = 0.25,
     ) -> None:
         if not isinstance(space, spaces.MultiBinary) or space.n != len(SONIC_BUTTONS):
             raise ConfigError(f"JERK needs the Sonic buttons {SONIC_BUTTONS}; this env's actions are {space}")
         self.rng = rng
+        self.horizon = horizon
         self.right_steps, self.left_steps = right_steps, left_steps
         self.jump_prob, self.jump_repeat = jump_prob, jump_repeat
-        self.reset()
+        self.exploit_bias = exploit_bias
+        self.solutions: list[tuple[list[float], list[np.ndarray]]] = []
+        """(returns of each try, action sequence) of every finished exploring episode"""
+        self._total_steps = 0
+        self._actions: list[np.ndarray] = []
+        self._running: list[float] = []
+        self._replaying: int | None = None
+        self._start_exploring()
 
     def reset(self) -> None:
-        """Start running right."""
+        """Score the episode that ended, then explore, or replay the best sequence (growing probability)."""
+        if self._actions:
+            if self._replaying is None:
+                peak = int(np.argmax(self._running))
+                self.solutions.append(([self._running[peak]], self._actions[: peak + 1]))
+            else:
+                self.solutions[self._replaying][0].append(self._running[-1])
+        self._actions, self._running = [], []
+        p_exploit = self.exploit_bias + self._total_steps / self.horizon
+        if self.solutions and self.rng.random() < p_exploit:
+            self._replaying = max(range(len(self.solutions)), key=lambda i: np.mean(self.solutions[i][0]))
+        else:
+            self._start_exploring()
+
+    def _start_exploring(self) -> None:
+        self._replaying = None
         self._left = False
         self._steps_left = self.right_steps
         self._run_reward = 0.0
         self._jumping = 0
 
     def act(self) -> np.ndarray:
-        """LEFT or RIGHT by phase, plus B while a jump lasts."""
+        """The replayed sequence's next action (no-op past its end), or LEFT/RIGHT by phase plus B in a jump."""
+        if self._replaying is not None:
+            sequence = self.solutions[self._replaying][1]
+            t = len(self._actions)
+            action = sequence[t] if t < len(sequence) else np.zeros(len(SONIC_BUTTONS), np.int8)
+        else:
+            action = self._explore()
+        self._actions.append(action)
+        return action
+
+    def _explore(self) -> np.ndarray:
         if self._steps_left == 0:
             back_track = not self._left and self._run_reward <= 0
             self._left = back_track
@@ -115,7 +154,9 @@ class JerkPolicy:
         return action
 
     def observe(self, reward: float) -> None:
-        """Add to the reward of the current run."""
+        """Add to the running return of the episode and of the current run."""
+        self._total_steps += 1
+        self._running.append((self._running[-1] if self._running else 0.0) + reward)
         self._run_reward += reward
 
 
