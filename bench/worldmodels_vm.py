@@ -1,11 +1,15 @@
 """Side-by-side speed of gamerl's World Models data path against a plain PyTorch loop, on the same frames.
 
 Plain loop = what public re-implementations do: one ``.npz`` per episode (``np.savez_compressed``), a
-per-frame ``Dataset`` and the default ``DataLoader``; its M loop re-encodes the frames of every batch
-through the whole VAE (decoder included). gamerl = the zarr store read into a uint8 buffer, channels-last
-V, and M trained on the latents written once by ``gamerl encode``. Same models, batch sizes, threads.
+per-frame ``Dataset``, the default ``DataLoader``, the VAE's layers applied one after the other and the
+default Adam; its M loop re-encodes the frames of every batch through the whole VAE (decoder included).
+gamerl = what ``gamerl train vae`` / ``train mdn`` run: the zarr store read into a uint8 buffer,
+channels-last V whose first transposed convolution is a matrix product, fused Adam, and M trained on the
+latents written once by ``gamerl encode``. Same models (same weights), batch sizes and threads. M is
+measured twice: with gamerl's default embedding layer and without it (the paper's and the public
+re-implementation's M).
 
-    python bench/worldmodels_vm.py [--store STORE] [--threads 2]
+    python bench/worldmodels_vm.py [--store STORE] [--threads 1]
 
 Without ``--store`` it first collects 3,000 sticky-random Airstriker steps (real frames) into a temp store.
 Prints a table; the last line is ``ratio: X`` = gamerl's V training frames/s over the plain loop's.
@@ -42,6 +46,13 @@ def export_npz(store: RolloutStore, out: Path) -> list[Path]:
         np.savez_compressed(path, frames=data["frames"], actions=data["actions"])
         files.append(path)
     return files
+
+
+class PlainVAE(ConvVAE):
+    """The same VAE decoded as public code does: the transposed convolutions one after the other."""
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.fc_decode(z).view(-1, self.decoder_width, 1, 1))  # type: ignore[no-any-return]
 
 
 class NpzFrames(Dataset):
@@ -105,7 +116,7 @@ def vae_step(model: ConvVAE, optimizer: torch.optim.Optimizer, x: torch.Tensor) 
 def bench_v(store: RolloutStore, files: list[Path], batch: int, batches: int) -> tuple[float, float]:
     """V training frames/s once the frames are in memory: (plain loop, gamerl)."""
     torch.manual_seed(0)
-    plain = ConvVAE(store.meta.resolution)
+    plain = PlainVAE(store.meta.resolution)
     plain_opt = torch.optim.Adam(plain.parameters(), 1e-3)
     start = time.perf_counter()
     loader = iter(DataLoader(NpzFrames(files), batch_size=batch, shuffle=True))
@@ -113,7 +124,7 @@ def bench_v(store: RolloutStore, files: list[Path], batch: int, batches: int) ->
 
     torch.manual_seed(0)
     ours = ConvVAE(store.meta.resolution).to(memory_format=torch.channels_last)
-    ours_opt = torch.optim.Adam(ours.parameters(), 1e-3)
+    ours_opt = torch.optim.Adam(ours.parameters(), 1e-3, fused=True)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     frames = torch.from_numpy(load_frames(store, store.episodes(), 200_000, rng))
@@ -128,19 +139,39 @@ def bench_v(store: RolloutStore, files: list[Path], batch: int, batches: int) ->
     return batches * batch / plain_s, batches * batch / ours_s
 
 
-def bench_m(
-    store: RolloutStore, files: list[Path], batch: int, length: int, batches: int
-) -> tuple[float, float, float]:
-    """M training sequences/s (plain loop re-encoding frames through the VAE, gamerl on stored latents) and
-    the seconds of gamerl's one encode pass."""
-    torch.manual_seed(0)
-    vae = ConvVAE(store.meta.resolution).eval()
-    config = MDNConfig()
-    z_dim, a_dim = vae.z_dim, store.meta.action_dim
+def encode_store(store: RolloutStore, vae: ConvVAE) -> Latents:
+    """What ``gamerl encode`` does, once: every stored frame to μ, log σ², next to actions, rewards, dones."""
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("mu", "logvar", "actions", "rewards", "dones")}
+    with torch.no_grad():
+        for ep in store.episodes():
+            data = store.read_episode(ep)
+            for i in range(0, ep.length, 256):
+                mu, logvar = vae.encode(frames_to_input(torch.from_numpy(data["frames"][i : i + 256])))
+                parts["mu"].append(mu.numpy())
+                parts["logvar"].append(logvar.numpy())
+            for k in ("actions", "rewards", "dones"):
+                parts[k].append(data[k])
+    lengths = np.array([ep.length for ep in store.episodes()])
+    return Latents(
+        **{k: np.concatenate(v) for k, v in parts.items()},
+        starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]),
+        lengths=lengths,
+        resolution=store.meta.resolution,
+        frame_skip=store.meta.frame_skip,
+    )
 
-    def mdn() -> tuple[MDNRNN, torch.optim.Optimizer]:
-        model = MDNRNN(z_dim, a_dim, config.hidden, config.embed, config.gaussians, config.layers)
-        return model, torch.optim.Adam(model.parameters(), 1e-3)
+
+def bench_m(
+    files: list[Path], vae: PlainVAE, latents: Latents, embed: int, batch: int, length: int, batches: int
+) -> tuple[float, float]:
+    """M training sequences/s with an ``embed``-unit input layer: (plain loop re-encoding frames through the
+    whole VAE, gamerl on the stored latents)."""
+    config = MDNConfig()
+
+    def mdn(fused: bool) -> tuple[MDNRNN, torch.optim.Optimizer]:
+        torch.manual_seed(0)
+        model = MDNRNN(vae.z_dim, latents.actions.shape[1], config.hidden, embed, config.gaussians, config.layers)
+        return model, torch.optim.Adam(model.parameters(), 1e-3, fused=fused)
 
     def update(model: MDNRNN, opt: torch.optim.Optimizer, z: torch.Tensor, actions: torch.Tensor) -> None:
         out, _ = model(z[:, :-1], actions)
@@ -150,7 +181,7 @@ def bench_m(
         loss.backward()
         opt.step()
 
-    plain, plain_opt = mdn()
+    plain, plain_opt = mdn(fused=False)
     loader = iter(DataLoader(NpzSequences(files, length), batch_size=batch, shuffle=True))
 
     def plain_step() -> None:
@@ -160,28 +191,7 @@ def bench_m(
             z = (mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)).view(batch, length + 1, -1)
         update(plain, plain_opt, z, actions)
 
-    ours, ours_opt = mdn()
-    start = time.perf_counter()
-    parts = {"mu": [], "logvar": []}
-    extra = {"actions": [], "rewards": [], "dones": []}
-    with torch.no_grad():  # what 'gamerl encode' does, once; its cost is counted here
-        for ep in store.episodes():
-            data = store.read_episode(ep)
-            for i in range(0, ep.length, 256):
-                mu, logvar = vae.encode(frames_to_input(torch.from_numpy(data["frames"][i : i + 256])))
-                parts["mu"].append(mu.numpy())
-                parts["logvar"].append(logvar.numpy())
-            for k in extra:
-                extra[k].append(data[k])
-    lengths = np.array([ep.length for ep in store.episodes()])
-    latents = Latents(
-        **{k: np.concatenate(v) for k, v in {**parts, **extra}.items()},
-        starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]),
-        lengths=lengths,
-        resolution=store.meta.resolution,
-        frame_skip=store.meta.frame_skip,
-    )
-    encode_s = time.perf_counter() - start
+    ours, ours_opt = mdn(fused=True)
     rng, gen = np.random.default_rng(0), torch.Generator().manual_seed(0)
 
     def our_step() -> None:
@@ -189,7 +199,7 @@ def bench_m(
         update(ours, ours_opt, t["z"], t["actions"])
 
     plain_s, ours_s = timed_pair(plain_step, our_step, batches, 10)
-    return batches * batch / plain_s, batches * 10 * batch / ours_s, encode_s
+    return batches * batch / plain_s, batches * 10 * batch / ours_s
 
 
 def bench_reads(store: RolloutStore, files: list[Path], reads: int) -> tuple[float, float]:
@@ -225,7 +235,7 @@ def dir_bytes(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=None)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of both loops")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=32)
     parser.add_argument("--batches", type=int, default=10)
@@ -247,13 +257,21 @@ def main() -> None:
         log(f"{n} frames in {len(files)} episodes; V ...")
         v_plain, v_ours = bench_v(store, files, args.batch, args.batches)
         log(f"V: {v_plain:.1f} vs {v_ours:.1f} frames/s; M ...")
-        m_plain, m_ours, encode_s = bench_m(store, files, args.batch, args.seq_len, args.batches)
-        log(f"M: {m_plain:.1f} vs {m_ours:.1f} sequences/s; random reads ...")
+        torch.manual_seed(0)
+        vae = PlainVAE(store.meta.resolution).eval()
+        start = time.perf_counter()
+        latents = encode_store(store, vae)
+        encode_s = time.perf_counter() - start
+        m_rates = {}
+        for embed in sorted({MDNConfig().embed, 0}, reverse=True):
+            m_rates[embed] = bench_m(files, vae, latents, embed, args.batch, args.seq_len, args.batches)
+            log(f"M (embed {embed}): {m_rates[embed][0]:.1f} vs {m_rates[embed][1]:.1f} sequences/s")
+        log("random reads ...")
         read_npz, read_ours = bench_reads(store, files, 2000)
         npz_bytes = dir_bytes(npz_dir)
     rows = [
         ("V training, frames/s", v_plain, v_ours),
-        (f"M training, sequences/s ({args.seq_len} steps)", m_plain, m_ours),
+        *((f"M training, sequences/s ({args.seq_len} steps, embed {e})", *m_rates[e]) for e in m_rates),
         ("random frame reads/s", read_npz, read_ours),
         ("frame bytes: raw / stored (x smaller)", raw / npz_bytes, raw / stored),
     ]
@@ -261,9 +279,9 @@ def main() -> None:
         f"{n} frames at {r} px, {len(files)} episodes, batch {args.batch}, {args.threads} threads; "
         f"encode pass {encode_s:.1f} s (counted once, not in M's rate)"
     )
-    print(f"{'measure':44s} {'plain loop':>12s} {'gamerl':>12s} {'ratio':>8s}")
+    print(f"{'measure':52s} {'plain loop':>12s} {'gamerl':>12s} {'ratio':>8s}")
     for name, plain, ours in rows:
-        print(f"{name:44s} {plain:12.1f} {ours:12.1f} {ours / plain:8.2f}")
+        print(f"{name:52s} {plain:12.1f} {ours:12.1f} {ours / plain:8.2f}")
     print(f"ratio: {v_ours / v_plain:.2f}")
 
 
