@@ -11,6 +11,7 @@ from typing import Protocol
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from gamerl.algorithms.ppo.heads import Head, env_values, heads_for_space
 from gamerl.errors import ConfigError, EnvNotFoundError
@@ -28,6 +29,9 @@ class StepResult:
     """``(N,)`` bool: the episode of this row ended with this step"""
     episodes: list[dict[str, float]]
     """statistics of every episode (or game) that ended with this step, e.g. ``{"return": …, "length": …}``"""
+    valid: np.ndarray | None = None
+    """``(N,)`` bool, False where the row's step was the env's own restart (its action had no effect and
+    its sample is left out of the update); None = every row is valid"""
 
 
 class AgentEnv(Protocol):
@@ -52,28 +56,41 @@ class AgentEnv(Protocol):
 
 
 class GymAgents:
-    """``num_envs`` copies of a Gymnasium env stepped in this process, one agent row each, auto-reset."""
+    """``num_envs`` copies of a Gymnasium env as one Gymnasium vector env, one agent row each.
+
+    An env with a NumPy-vectorised implementation (a ``vector_entry_point``, e.g. CartPole-v1's) steps
+    all copies in one call; any other env runs its copies one after another in a ``SyncVectorEnv``.
+    Vectorised envs reset a finished copy on the *next* step, ignoring that step's action (Gymnasium's
+    ``NEXT_STEP`` autoreset): that step's samples are marked invalid and left out of the update.
+    """
 
     def __init__(self, env_id: str, num_envs: int, seed: int, continuous: str = "binned", bins: int = 9) -> None:
         try:
-            self.envs = [gym.make(env_id) for _ in range(num_envs)]
+            vectorised = gym.spec(env_id).vector_entry_point is not None
+            self.env = gym.make_vec(
+                env_id,
+                num_envs,
+                vectorization_mode="vector_entry_point" if vectorised else "sync",
+                vector_kwargs={} if vectorised else {"autoreset_mode": AutoresetMode.SAME_STEP},
+            )
         except gym.error.Error as err:
             raise EnvNotFoundError(f"cannot make '{env_id}' ({err}): pass Derk-v0 or a Gymnasium id") from None
-        space = self.envs[0].observation_space
+        space = self.env.single_observation_space
         if not isinstance(space, gym.spaces.Box):
             raise ConfigError(f"PPO needs Box observations, '{env_id}' has {space}")
-        self.obs_dim = int(np.prod(space.shape))
-        self.obs_shape = (self.obs_dim,)
-        self.action_space = self.envs[0].action_space
+        self.obs_shape = (int(np.prod(space.shape)),)
+        self.action_space = self.env.single_action_space
         self.heads = heads_for_space(self.action_space, continuous, bins)  # type: ignore[arg-type]
         self.num_agents = num_envs
+        self._next_step_reset = self.env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
         self._seed = seed
         self._returns = np.zeros(num_envs)
         self._lengths = np.zeros(num_envs, dtype=np.int64)
+        self._resetting = np.zeros(num_envs, dtype=bool)
 
-    def _to_action(self, values: np.ndarray) -> object:
+    def _to_actions(self, values: np.ndarray) -> np.ndarray:
         if isinstance(self.action_space, gym.spaces.Discrete):
-            return int(values[0])
+            return values[:, 0].astype(np.int64)
         if isinstance(self.action_space, gym.spaces.MultiDiscrete):
             return values.astype(np.int64)
         return values.astype(self.action_space.dtype)  # type: ignore[union-attr]
@@ -82,33 +99,33 @@ class GymAgents:
         """Reset every copy with seeds ``seed + i`` (later episodes continue each copy's RNG)."""
         self._returns[:] = 0
         self._lengths[:] = 0
-        return np.stack([env.reset(seed=self._seed + i)[0].reshape(-1) for i, env in enumerate(self.envs)]).astype(
-            np.float32
-        )
+        self._resetting[:] = False
+        obs, _ = self.env.reset(seed=self._seed)
+        return obs.reshape(self.num_agents, -1).astype(np.float32)
 
     def step(self, actions: np.ndarray) -> StepResult:
-        """Step every copy; finished copies are reset and their episode return/length reported."""
-        values = env_values(actions, self.heads)
-        obs = np.empty((self.num_agents, self.obs_dim), dtype=np.float32)
-        rewards = np.empty(self.num_agents, dtype=np.float32)
-        dones = np.zeros(self.num_agents, dtype=bool)
-        episodes = []
-        for i, env in enumerate(self.envs):
-            o, r, terminated, truncated, _ = env.step(self._to_action(values[i]))
-            self._returns[i] += r
-            self._lengths[i] += 1
-            if terminated or truncated:
-                episodes.append({"return": float(self._returns[i]), "length": float(self._lengths[i])})
-                self._returns[i], self._lengths[i] = 0.0, 0
-                o, _ = env.reset()
-                dones[i] = True
-            obs[i], rewards[i] = np.asarray(o).reshape(-1), r
-        return StepResult(obs, rewards, dones, episodes)
+        """Step every copy; finished copies restart and their episode return/length are reported."""
+        obs, rewards, terminated, truncated, _ = self.env.step(self._to_actions(env_values(actions, self.heads)))
+        valid = ~self._resetting
+        dones = (terminated | truncated) & valid
+        self._returns += rewards
+        self._lengths += valid
+        episodes = [
+            {"return": float(self._returns[i]), "length": float(self._lengths[i])} for i in np.flatnonzero(dones)
+        ]
+        self._returns[dones], self._lengths[dones] = 0.0, 0
+        self._resetting = dones if self._next_step_reset else self._resetting
+        return StepResult(
+            obs.reshape(self.num_agents, -1).astype(np.float32),
+            np.asarray(rewards, dtype=np.float32),
+            dones,
+            episodes,
+            None if valid.all() else valid,
+        )
 
     def close(self) -> None:
         """Close every copy."""
-        for env in self.envs:
-            env.close()
+        self.env.close()
 
 
 class AtariAgents:
@@ -121,7 +138,6 @@ class AtariAgents:
 
     def __init__(self, env_id: str, num_envs: int, seed: int, num_threads: int = 0) -> None:
         import ale_py
-        from gymnasium.vector import AutoresetMode
 
         game = env_id.removeprefix("ALE/").split("-")[0]
         game = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(game))

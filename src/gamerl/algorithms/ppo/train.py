@@ -18,6 +18,7 @@ from torch import nn
 
 from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
+from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import (
     LAST,
     SYSTEM,
@@ -49,7 +50,7 @@ class Batch(NamedTuple):
 
 
 def update(
-    model: nn.Module,
+    model: ActorCritic,
     optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
     batch: Batch,
     config: PPOConfig,
@@ -59,7 +60,6 @@ def update(
 
     Policy and value networks have their own optimizer, learning rate and gradient-norm clip.
     """
-    policy_opt, value_opt = optimizers
     size = len(batch.obs)
     mb = math.ceil(size / config.minibatches)
     sums: dict[str, float] = {}
@@ -72,20 +72,19 @@ def update(
             adv = batch.advantages[idx]
             if config.norm_adv and len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            dist = model.dist(batch.obs[idx])
+            dist, values = model(batch.obs[idx])
             surrogate = clipped_surrogate(dist.log_prob(batch.actions[idx]), batch.logp[idx], adv, config.clip)
             entropy = dist.entropy().mean(0)  # (H,)
-            v_loss = value_loss(model.state_value(batch.obs[idx]), batch.returns[idx])
+            v_loss = value_loss(values, batch.returns[idx])
             loss = surrogate.loss - config.ent_coef * entropy.sum() + v_loss
             if not torch.isfinite(loss):
                 raise TrainingError(f"PPO loss became {loss.item()}: lower --policy-lr/--value-lr and --resume")
-            policy_opt.zero_grad()
-            value_opt.zero_grad()
+            for opt in optimizers:
+                opt.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.policy_parameters(), config.max_grad_norm)
-            nn.utils.clip_grad_norm_(model.value.parameters(), config.max_grad_norm)
-            policy_opt.step()
-            value_opt.step()
+            for opt in optimizers:
+                nn.utils.clip_grad_norm_(opt.param_groups[0]["params"], config.max_grad_norm, foreach=True)
+                opt.step()
             for key, value in (
                 ("policy_loss", surrogate.loss),
                 ("value_loss", v_loss),
@@ -99,6 +98,25 @@ def update(
     for head, value in zip(model.heads, entropy_sum / count, strict=True):
         out[f"train/entropy/{head.name}"] = float(value)
     return out
+
+
+def flatten_rollout(
+    obs: torch.Tensor,
+    actions: torch.Tensor,
+    logp: torch.Tensor,
+    advantages: np.ndarray,
+    returns: np.ndarray,
+    valid: np.ndarray,
+) -> Batch:
+    """``(T, N, …)`` rollout buffers → a :class:`Batch` of the valid samples (see ``StepResult.valid``)."""
+    keep = slice(None) if valid.all() else torch.from_numpy(valid.reshape(-1))
+    return Batch(
+        obs.reshape(valid.size, -1)[keep],
+        actions.reshape(valid.size, -1)[keep],
+        logp.reshape(-1)[keep],
+        torch.from_numpy(advantages.reshape(-1))[keep],
+        torch.from_numpy(returns.reshape(-1))[keep],
+    )
 
 
 def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
@@ -125,8 +143,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             check_compatible(source, env.obs_shape, env.heads, config.init_from)
             model.load_state_dict(source.state_dict())
         optimizers = (
-            torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5),
-            torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5),
+            torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5, fused=True),
+            torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5, fused=True),
         )
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
@@ -157,6 +175,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         val_buf = np.zeros((t_max, n), dtype=np.float32)
         rew_buf = np.zeros((t_max, n), dtype=np.float32)
         done_buf = np.zeros((t_max, n), dtype=np.float32)
+        valid_buf = np.ones((t_max, n), dtype=bool)
         start = time.perf_counter() - counters["elapsed"]
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
         obs = torch.from_numpy(env.reset())
@@ -176,13 +195,14 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 rollout_start = time.perf_counter()
                 episodes: list[dict[str, float]] = []
                 for t in range(t_max):
-                    with torch.no_grad():
-                        dist = model.dist(obs)
+                    with torch.inference_mode():
+                        dist, values = model(obs)
                         action = dist.sample()
-                        logp_buf[t], val_buf[t] = dist.log_prob(action), model.state_value(obs).numpy()
+                        logp_buf[t], val_buf[t] = dist.log_prob(action), values.numpy()
                     obs_buf[t], act_buf[t] = obs, action
                     result = env.step(action.numpy())
                     rew_buf[t], done_buf[t] = result.rewards, result.dones
+                    valid_buf[t] = True if result.valid is None else result.valid
                     episodes += result.episodes
                     obs = torch.from_numpy(result.obs)
                 counters["steps"] += t_max * n
@@ -195,13 +215,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 with torch.no_grad():
                     last_values = model.state_value(obs).numpy()
                 advantages, returns = gae(rew_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda)
-                batch = Batch(
-                    obs_buf.reshape(t_max * n, -1),
-                    act_buf.reshape(t_max * n, -1),
-                    logp_buf.reshape(-1),
-                    torch.from_numpy(advantages.reshape(-1)),
-                    torch.from_numpy(returns.reshape(-1)),
-                )
+                batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf)
 
                 # 3. clipped-surrogate updates of both networks
                 metrics = update(model, optimizers, batch, config, generator)
@@ -211,8 +225,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 4. log and checkpoint
                 metrics.update(
                     {
-                        "rollout/mean_reward": float(rew_buf.mean()),
-                        "train/explained_variance": explained_variance(val_buf, returns),
+                        "rollout/mean_reward": float(rew_buf[valid_buf].mean()),
+                        "train/explained_variance": explained_variance(val_buf[valid_buf], returns[valid_buf]),
                         "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
                         "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
                         "charts/updates": counters["updates"],
