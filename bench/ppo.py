@@ -43,6 +43,7 @@ def _sb3_hyperparameters(c: PPOConfig, seed: int) -> dict[str, Any]:
         "ent_coef": c.ent_coef,
         "learning_rate": c.policy_lr,
         "max_grad_norm": c.max_grad_norm,
+        "vf_coef": 1.0,  # our loss adds the value loss unweighted
         "seed": seed,
         "device": "cpu",
     }
@@ -106,9 +107,11 @@ PONG = dataclasses.replace(
     value_lr=2.5e-4,
     policy_hidden=(),
     value_hidden=(),
+    share_encoder=True,
     progress=False,
 )
-"""CleanRL/SB3-zoo Atari settings; with no hidden layers each net is the Nature CNN and a linear head"""
+"""CleanRL/SB3-zoo Atari settings; one Nature CNN feeding a linear policy head and a linear value head,
+the same network as SB3's ``CnnPolicy``"""
 
 
 def sb3_pong(seed: int) -> float:
@@ -168,6 +171,8 @@ def main() -> None:
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    # torch imports its compiler lazily on the first optimizer built (seconds): not for either side to pay
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     if args.derk:
         raw, trained = derk(args.derk)
         print(f"| Derk, {args.derk} arenas | agent-steps/s |\n|---|---|")
