@@ -1,8 +1,8 @@
 """Side-by-side speed of gamerl's World Models data path against a plain PyTorch loop, on the same frames.
 
 Plain loop = what public re-implementations do: one ``.npz`` per episode (``np.savez_compressed``), a
-per-frame ``Dataset``, the default ``DataLoader``, the VAE's layers applied one after the other and the
-default Adam; its M loop re-encodes the frames of every batch through the whole VAE (decoder included).
+per-frame ``Dataset``, the default ``DataLoader``, the VAE's layers applied one after the other, the seed's
+loss (BCE of the sigmoid image) and the default Adam; its M loop re-encodes the frames of every batch through the whole VAE (decoder included).
 gamerl = what ``gamerl train vae`` / ``train mdn`` run: the zarr store read into a uint8 buffer,
 channels-last V whose first transposed convolution is a matrix product, fused Adam, and M trained on the
 latents written once by ``gamerl encode``. Same models (same weights), batch sizes and threads. M is
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from gamerl.algorithms.worldmodels.collect import collect
@@ -105,9 +106,18 @@ def timed_pair(
     return totals[0], totals[1]
 
 
-def vae_step(model: ConvVAE, optimizer: torch.optim.Optimizer, x: torch.Tensor) -> None:
+def plain_vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The seed's ``loss_function``: BCE of the sigmoid image, summed, plus KL (β = 1), per image."""
+    bce = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum")
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return (bce + kl) / x.shape[0]
+
+
+def vae_step(
+    model: ConvVAE, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss_fn: Callable[..., torch.Tensor]
+) -> None:
     logits, mu, logvar = model(x)
-    loss = vae_loss(logits, x, mu, logvar, 1.0)[0]
+    loss = loss_fn(logits, x, mu, logvar)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -132,9 +142,10 @@ def bench_v(store: RolloutStore, files: list[Path], batch: int, batches: int) ->
 
     def step() -> None:
         idx = torch.from_numpy(rng.integers(0, len(frames), batch))
-        vae_step(ours, ours_opt, frames_to_input(frames[idx], channels_last=True))
+        x = frames_to_input(frames[idx], channels_last=True)
+        vae_step(ours, ours_opt, x, lambda *out: vae_loss(*out, 1.0)[0])
 
-    plain_s, ours_s = timed_pair(lambda: vae_step(plain, plain_opt, next(loader)), step, batches, 1)
+    plain_s, ours_s = timed_pair(lambda: vae_step(plain, plain_opt, next(loader), plain_vae_loss), step, batches, 1)
     log(f"V data loading (not in the rates): plain {load_plain:.1f} s, gamerl {load_ours:.1f} s")
     return batches * batch / plain_s, batches * batch / ours_s
 
