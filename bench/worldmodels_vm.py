@@ -2,12 +2,13 @@
 
 Plain loop = what public re-implementations do: one ``.npz`` per episode (``np.savez_compressed``), a
 per-frame ``Dataset``, the default ``DataLoader``, the VAE's layers applied one after the other, the seed's
-loss (BCE of the sigmoid image) and the default Adam; its M loop re-encodes the frames of every batch through the whole VAE (decoder included).
-gamerl = what ``gamerl train vae`` / ``train mdn`` run: the zarr store read into a uint8 buffer,
-channels-last V whose first transposed convolution is a matrix product, fused Adam, and M trained on the
-latents written once by ``gamerl encode``. Same models (same weights), batch sizes and threads. M is
-measured twice: with gamerl's default embedding layer and without it (the paper's and the public
-re-implementation's M).
+loss (BCE of the sigmoid image) and the default Adam; its M loop re-encodes the frames of every batch
+through the whole VAE (decoder included). gamerl = what ``gamerl train vae`` / ``train mdn`` run: the zarr
+store read into a uint8 buffer, channels-last V whose first transposed convolution is a matrix product, BCE
+from logits, fused Adam, and M trained on the latents written once by ``gamerl encode``. Same models (same
+weights), batch sizes and threads. M is measured twice: with gamerl's default input layer (embed 256) and
+without it (the paper's and the public re-implementation's M). Every pair of rates is measured interleaved,
+round by round, so that a changing machine load hits both alike.
 
     python bench/worldmodels_vm.py [--store STORE] [--threads 1]
 
@@ -213,25 +214,35 @@ def bench_m(
     return batches * batch / plain_s, batches * 10 * batch / ours_s
 
 
-def bench_reads(store: RolloutStore, files: list[Path], reads: int) -> tuple[float, float]:
-    """Random single-frame reads/s from disk: (one .npz per episode, the zarr store in batches of 32)."""
+def bench_reads(store: RolloutStore, files: list[Path], rounds: int) -> tuple[float, float]:
+    """Random single-frame reads/s from disk, interleaved round by round, fresh picks each round: (one .npz
+    per episode, 20 a round; the zarr store in batches of 32, 200 a round)."""
     rng = np.random.default_rng(0)
     episodes = store.episodes()
-    picks = [(int(e), int(rng.integers(episodes[e].length))) for e in rng.integers(len(episodes), size=reads)]
-    n_npz = min(reads, 200)
-    start = time.perf_counter()
-    for e, t in picks[:n_npz]:
-        with np.load(files[e]) as data:
-            data["frames"][t]
-    npz_rate = n_npz / (time.perf_counter() - start)
-    start = time.perf_counter()
-    for i in range(0, reads, 32):
-        by_shard: dict[str, list[int]] = {}
-        for e, t in picks[i : i + 32]:
-            by_shard.setdefault(episodes[e].shard, []).append(episodes[e].start + t)
-        for shard, idx in by_shard.items():
-            store.read_frames(shard, np.unique(idx))
-    return npz_rate, reads / (time.perf_counter() - start)
+    n_npz, n_zarr = 20, 200
+
+    def draw(n: int) -> list[tuple[int, int]]:
+        return [(int(e), int(rng.integers(episodes[e].length))) for e in rng.integers(len(episodes), size=n)]
+
+    npz_rounds = iter([draw(n_npz) for _ in range(rounds + 1)])  # + the warm-up round
+    zarr_rounds = iter([draw(n_zarr) for _ in range(rounds + 1)])
+
+    def plain() -> None:
+        for e, t in next(npz_rounds):
+            with np.load(files[e]) as data:
+                data["frames"][t]
+
+    def ours() -> None:
+        picks = next(zarr_rounds)
+        for i in range(0, n_zarr, 32):
+            by_shard: dict[str, list[int]] = {}
+            for e, t in picks[i : i + 32]:
+                by_shard.setdefault(episodes[e].shard, []).append(episodes[e].start + t)
+            for shard, idx in by_shard.items():
+                store.read_frames(shard, np.unique(idx))
+
+    plain_s, ours_s = timed_pair(plain, ours, rounds, 1)
+    return rounds * n_npz / plain_s, rounds * n_zarr / ours_s
 
 
 def log(message: str) -> None:
@@ -278,7 +289,7 @@ def main() -> None:
             m_rates[embed] = bench_m(files, vae, latents, embed, args.batch, args.seq_len, args.batches)
             log(f"M (embed {embed}): {m_rates[embed][0]:.1f} vs {m_rates[embed][1]:.1f} sequences/s")
         log("random reads ...")
-        read_npz, read_ours = bench_reads(store, files, 2000)
+        read_npz, read_ours = bench_reads(store, files, args.batches)
         npz_bytes = dir_bytes(npz_dir)
     rows = [
         ("V training, frames/s", v_plain, v_ours),
