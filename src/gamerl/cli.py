@@ -33,6 +33,7 @@ commands:
   encode       World Models: encode every stored frame to V's μ and log σ² (RUN_DIR/latents.npz)
   train mdn    World Models: train the memory model M (MDN-LSTM) on the encoded latents
   dream        World Models: figures of what M predicts (prediction strip, dream GIF)
+  train controller  World Models: evolve the controller C with CMA-ES, in the real game or in M's dream
 """
 
 
@@ -108,9 +109,12 @@ class EvaluateArgs:
 
 def _evaluate(args: list[str]) -> None:
     from gamerl.algorithms.ppo.cli import evaluate_command, is_ppo_run
+    from gamerl.algorithms.worldmodels import cli as wm_cli
 
     if is_ppo_run(args):
         return evaluate_command(args)
+    if wm_cli.is_worldmodels_run(args):
+        return wm_cli.evaluate_command(args)
     parsed = tyro.cli(EvaluateArgs, args=args, prog="gamerl evaluate")
     from gamerl.evaluation.evaluate import evaluate_run
 
@@ -147,9 +151,12 @@ class PlayArgs:
 
 def _play(args: list[str]) -> None:
     from gamerl.algorithms.ppo.cli import is_ppo_run, play_command
+    from gamerl.algorithms.worldmodels import cli as wm_cli
 
     if is_ppo_run(args):
         return play_command(args)
+    if wm_cli.is_worldmodels_run(args):
+        return wm_cli.play_command(args)
     parsed = tyro.cli(PlayArgs, args=args, prog="gamerl play")
     from gamerl.evaluation.video import record_play
 
@@ -212,6 +219,7 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "encode": lambda a: _worldmodels("encode_command", a),
     "train mdn": lambda a: _worldmodels("train_mdn_command", a),
     "dream": lambda a: _worldmodels("dream_command", a),
+    "train controller": lambda a: _worldmodels("train_controller_command", a),
 }
 
 

@@ -194,3 +194,94 @@ class MDNConfig:
                 (self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}"),
             ]
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class ControllerConfig:
+    """Evolve the controller C with CMA-ES, in the real game or inside M's dream."""
+
+    mode: Literal["real", "dream"] = "real"
+    """real: rollouts in the game (the seed); dream: rollouts inside M, scored by its reward/done heads (the
+    paper's Doom experiment), the best candidate then scored in the real game"""
+    env_id: str | None = None
+    """game to play (default: the game of the run's rollout store)"""
+    inputs: Literal["zh", "zhc"] = "zh"
+    """C reads [z, h] (the paper) or [z, h, c] (the seed)"""
+    hidden_units: int = 0
+    """0 = linear C (the seed); 40 = the paper's hidden-layer variant"""
+    generations: int = 100
+    """CMA-ES generations"""
+    population: int = 16
+    """candidates per generation"""
+    rollouts: int = 4
+    """rollouts per candidate; fitness = their mean return"""
+    sigma0: float = 0.1
+    """initial CMA-ES step size"""
+    rank_shaping: bool = False
+    """tell CMA-ES the seed's centred ranks in [-0.5, 0.5] instead of raw returns"""
+    diagonal: Literal["auto", "on", "off"] = "auto"
+    """sep-CMA (diagonal covariance): auto = above 1,000 parameters"""
+    temperature: float = 1.15
+    """dream mode: M's sampling temperature τ (the paper: 1.15 for Doom)"""
+    max_steps: int | None = None
+    """agent steps per rollout (default: the env's own limit; take_cover 2,100 tics)"""
+    reset_every: int = 0
+    """reset M's LSTM state every this many steps in the real game (0 = never; the seed reset it)"""
+    early_stop_window: int = 0
+    """end a real rollout when the reward summed over the last this many steps falls below the threshold
+    (0 = off, the default: the seed found it biased play; it used 300-600)"""
+    early_stop_threshold: float = 10.0
+    """the early-stop threshold (the seed: 10)"""
+    levels: tuple[str, ...] = ()
+    """Genesis levels to train on ('contest-train' expands to the game's Retro Contest training levels)"""
+    level_schedule: Literal["random", "curriculum"] = "random"
+    """random: a random training level per rollout; curriculum: stay on a level until the score is reached"""
+    curriculum_score: float = 3000.0
+    """curriculum: move to the next level when the best candidate's mean return reaches this"""
+    eval_levels: tuple[str, ...] = ()
+    """held-out Genesis levels scored every eval_every generations ('contest-validation' expands)"""
+    eval_every: int = 10
+    """score the distribution mean in the real game every this many generations (0 = never)"""
+    eval_episodes: int = 8
+    """real-game episodes per periodic evaluation"""
+    backend: Literal["local", "ray"] = "local"
+    """real-game rollouts: a local process pool, or Ray actors"""
+    workers: int = 2
+    """rollout workers (local processes or Ray actors); 0 = in this process"""
+    address: str | None = None
+    """Ray: address of an existing cluster ('auto', 'ray://host:10001'); default: a local Ray instance"""
+    task_timeout_s: float = 300.0
+    """a worker with no result for this long is killed and its rollout re-run elsewhere"""
+    seed: int = 1
+    """seeds CMA-ES and the rollouts"""
+    max_minutes: float | None = None
+    """stop (with a checkpoint) after this many minutes"""
+    progress: bool = True
+    """show a progress bar"""
+
+    def __post_init__(self) -> None:
+        _check(
+            [
+                (self.hidden_units >= 0, f"hidden_units must be >= 0, got {self.hidden_units}"),
+                (self.generations >= 1, f"generations must be >= 1, got {self.generations}: pass --generations 100"),
+                (self.population >= 2, f"population must be >= 2, got {self.population}: pass --population 16"),
+                (self.rollouts >= 1, f"rollouts must be >= 1, got {self.rollouts}: pass --rollouts 4"),
+                (self.sigma0 > 0, f"sigma0 must be > 0, got {self.sigma0}: pass --sigma0 0.1"),
+                (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
+                (self.max_steps is None or self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}"),
+                (self.reset_every >= 0, f"reset_every must be >= 0, got {self.reset_every}"),
+                (self.early_stop_window >= 0, f"early_stop_window must be >= 0, got {self.early_stop_window}"),
+                (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
+                (self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}"),
+                (self.workers >= 0, f"workers must be >= 0, got {self.workers}: pass --workers 2"),
+                (self.task_timeout_s > 0, f"task_timeout_s must be > 0, got {self.task_timeout_s}"),
+                (
+                    self.max_minutes is None or self.max_minutes > 0,
+                    f"max_minutes must be > 0, got {self.max_minutes}",
+                ),
+                (
+                    self.backend != "ray" or self.workers >= 1,
+                    "the ray backend needs --workers >= 1",
+                ),
+            ]
+        )

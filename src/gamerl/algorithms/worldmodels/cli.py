@@ -8,7 +8,7 @@ from typing import Annotated
 
 import tyro
 
-from gamerl.config.worldmodels import CollectConfig, MDNConfig, VAEConfig
+from gamerl.config.worldmodels import CollectConfig, ControllerConfig, MDNConfig, VAEConfig
 
 
 def collect_command(args: list[str]) -> None:
@@ -108,3 +108,90 @@ def dream_command(args: list[str]) -> None:
 
     result = dream(parsed.run_dir, parsed.steps, parsed.gif_steps, parsed.temperature, parsed.seed, parsed.episode)
     print(f"prediction strip: {result.strip}\ndream: {result.gif}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainControllerArgs:
+    run_dir: tyro.conf.Positional[Path]
+    """World Models run directory with trained V and M"""
+    config: Annotated[ControllerConfig, tyro.conf.arg(name="")]
+    name: str | None = None
+    """name of this controller stage, RUN_DIR/controller/NAME (default: the mode, 'real' or 'dream')"""
+    resume: bool = False
+    """continue the stage from its last checkpoint with its stored settings"""
+
+
+def train_controller_command(args: list[str]) -> None:
+    """``gamerl train controller RUN_DIR ...``"""
+    parsed = tyro.cli(
+        TrainControllerArgs,
+        args=args,
+        prog="gamerl train controller",
+        description="Evolve the controller C with CMA-ES, in the real game or inside M's dream.",
+    )
+    from gamerl.algorithms.worldmodels.control import ControllerTrainer
+
+    config = None if parsed.resume else parsed.config
+    stage = ControllerTrainer(parsed.run_dir, config, parsed.name, parsed.resume).run()
+    print(f"controller stage: {stage}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateControllerArgs:
+    """Score a World Models controller (its best.npz) in the real game."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """World Models run directory"""
+    controller: str | None = None
+    """controller stage name (default: the only one)"""
+    episodes: int = 100
+    """real-game episodes"""
+    workers: int = 2
+    """local worker processes (0 = in this process)"""
+    seed: int = 0
+    """evaluation seed offset (evaluation seeds never overlap training's)"""
+
+
+def is_worldmodels_run(args: list[str]) -> bool:
+    """Whether the first argument naming a directory points at a World Models run."""
+    from gamerl.algorithms.worldmodels.stages import MANIFEST
+
+    return any(not a.startswith("-") and (Path(a) / MANIFEST).is_file() for a in args)
+
+
+def evaluate_command(args: list[str]) -> None:
+    """``gamerl evaluate RUN_DIR`` for a World Models run."""
+    parsed = tyro.cli(EvaluateControllerArgs, args=args, prog="gamerl evaluate")
+    from gamerl.algorithms.worldmodels.evaluate import evaluate_controller
+
+    s = evaluate_controller(parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed)
+    print(
+        f"{s['env_id']} controller '{s['controller']}': {s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayControllerArgs:
+    """Record a World Models controller playing one real episode as a GIF or mp4."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """World Models run directory"""
+    controller: str | None = None
+    """controller stage name (default: the only one)"""
+    out: Path | None = None
+    """output file, .gif or .mp4 (default RUN_DIR/controller/NAME/videos/play.gif)"""
+    max_steps: int = 600
+    """stop after this many agent steps"""
+    fps: int = 15
+    """frames per second of the video"""
+    seed: int = 0
+    """episode seed"""
+
+
+def play_command(args: list[str]) -> None:
+    """``gamerl play RUN_DIR`` for a World Models run."""
+    parsed = tyro.cli(PlayControllerArgs, args=args, prog="gamerl play")
+    from gamerl.algorithms.worldmodels.evaluate import record_controller
+
+    out = record_controller(parsed.run_dir, parsed.controller, parsed.out, parsed.max_steps, parsed.seed, parsed.fps)
+    print(f"video: {out}")

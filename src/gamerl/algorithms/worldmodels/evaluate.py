@@ -1,0 +1,95 @@
+"""Score and watch a trained World Models controller in the real game.
+
+``gamerl evaluate RUN_DIR --controller NAME``: the controller's ``best.npz`` over N episodes (seeds never
+used in training), mean ± std, per-episode JSON in the stage's ``eval/``. ``gamerl play RUN_DIR``: a GIF or
+mp4 of one episode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gamerl.algorithms.worldmodels.agent import RealRollouts
+from gamerl.algorithms.worldmodels.control import (
+    CONTROLLER_DIR,
+    ControllerTrainer,
+    load_best,
+    make_evaluator,
+)
+from gamerl.atomic import write_json_atomic
+from gamerl.errors import RunDirError
+from gamerl.evaluation.videofile import video_path, write_video
+from gamerl.evolution.evaluators import RolloutTask
+
+EVAL_SEED_BASE = 2**30
+"""evaluation seeds start here, far from the seeds training draws"""
+
+
+def stage_dir(run_dir: Path, name: str | None) -> Path:
+    """The controller stage ``name`` of ``run_dir`` (default: the only one there is)."""
+    root = Path(run_dir) / CONTROLLER_DIR
+    stages = sorted(p.name for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
+    if name is None:
+        if len(stages) != 1:
+            found = ", ".join(stages) or "none"
+            raise RunDirError(f"{run_dir} has controller stages: {found}; pick one with --controller NAME")
+        name = stages[0]
+    if name not in stages:
+        raise RunDirError(f"{run_dir} has no controller '{name}': train one with 'gamerl train controller'")
+    return root / name
+
+
+def evaluate_controller(
+    run_dir: Path, name: str | None = None, episodes: int = 100, workers: int = 2, seed: int = 0
+) -> dict[str, Any]:
+    """Play ``episodes`` real episodes with the stage's best parameters; write and return the summary."""
+    stage = stage_dir(run_dir, name)
+    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
+    config = trainer.config
+    params = load_best(stage)
+    settings = RealRollouts(
+        Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every, trainer.max_steps
+    )
+    tasks = [RolloutTask(0, params, EVAL_SEED_BASE + seed + i) for i in range(episodes)]
+    with make_evaluator(settings, dataclasses.replace(config, workers=workers, backend="local")) as evaluator:
+        results = evaluator.evaluate(tasks)
+    returns = np.array([r.total_reward for r in results])
+    summary = {
+        "env_id": trainer.env_id,
+        "controller": stage.name,
+        "episodes": episodes,
+        "return_mean": float(returns.mean()),
+        "return_std": float(returns.std()),
+        "returns": returns.tolist(),
+        "steps": [r.steps for r in results],
+        "seeds": [r.seed for r in results],
+    }
+    write_json_atomic(stage / "eval" / f"results_seed{seed}.json", summary)
+    return summary
+
+
+def record_controller(
+    run_dir: Path, name: str | None, out: Path | None, max_steps: int, seed: int = 0, fps: int = 15
+) -> Path:
+    """Record one real episode of the stage's best controller as a GIF or mp4; returns the file."""
+    stage = stage_dir(run_dir, name)
+    path = video_path(stage, out)
+    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
+    config = trainer.config
+    settings = RealRollouts(Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every)
+    worker = settings()
+    agent = worker.agent(load_best(stage))
+    env = worker.env
+    obs, _ = env.reset(seed=EVAL_SEED_BASE + seed)
+    frames = [obs]
+    for _ in range(max_steps):
+        obs, _, terminated, truncated, _ = env.step(agent.act(obs))
+        frames.append(obs)
+        if terminated or truncated:
+            break
+    env.close()
+    return write_video(frames, path, fps)

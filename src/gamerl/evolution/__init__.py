@@ -1,0 +1,1 @@
+"""Evolution strategies (pycma's CMA-ES) and the evaluators that score their candidates."""
