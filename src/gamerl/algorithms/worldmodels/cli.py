@@ -118,7 +118,8 @@ class TrainControllerArgs:
     name: str | None = None
     """name of this controller stage, RUN_DIR/controller/NAME (default: the mode, 'real' or 'dream')"""
     resume: bool = False
-    """continue the stage from its last checkpoint with its stored settings"""
+    """continue the stage from its last checkpoint with its stored settings (the budget options given here
+    apply: --generations, --max-minutes)"""
 
 
 def train_controller_command(args: list[str]) -> None:
@@ -131,8 +132,7 @@ def train_controller_command(args: list[str]) -> None:
     )
     from gamerl.algorithms.worldmodels.control import ControllerTrainer
 
-    config = None if parsed.resume else parsed.config
-    stage = ControllerTrainer(parsed.run_dir, config, parsed.name, parsed.resume).run()
+    stage = ControllerTrainer(parsed.run_dir, parsed.config, parsed.name, parsed.resume).run()
     print(f"controller stage: {stage}")
 
 
@@ -165,9 +165,8 @@ def evaluate_command(args: list[str]) -> None:
     from gamerl.algorithms.worldmodels.evaluate import evaluate_controller
 
     s = evaluate_controller(parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed)
-    print(
-        f"{s['env_id']} controller '{s['controller']}': {s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
-    )
+    score = f"{s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
+    print(f"{s['env_id']} controller '{s['controller']}': {score}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ The stage lives in ``RUN_DIR/controller/<name>/`` (``name`` defaults to the mode
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import defaultdict
@@ -91,14 +92,19 @@ class ControllerTrainer:
     def __init__(
         self, run_dir: Path, config: ControllerConfig | None, name: str | None = None, resume: bool = False
     ) -> None:
-        """``config`` None: read the stage's own (with ``resume``)."""
+        """On ``resume`` the stage's stored settings apply, except the budget (``generations``, ``max_minutes``,
+        ``progress``), taken from ``config`` when given so a finished stage can be extended."""
         self.run_dir = Path(run_dir)
         self.out = self.run_dir / CONTROLLER_DIR / (name or (config or ControllerConfig()).mode)
         config_path = self.out / "config.json"
         if resume:
             if not config_path.is_file():
                 raise RunDirError(f"{self.out} has no controller stage to resume: start one without --resume")
-            config = config_from_dict(ControllerConfig, json.loads(config_path.read_text(encoding="utf-8")))
+            stored = config_from_dict(ControllerConfig, json.loads(config_path.read_text(encoding="utf-8")))
+            budget = config or stored
+            config = dataclasses.replace(
+                stored, generations=budget.generations, max_minutes=budget.max_minutes, progress=budget.progress
+            )
         elif config_path.exists():
             raise RunDirError(f"{self.out} already exists: pass --resume, or --name for another controller")
         assert config is not None
@@ -216,6 +222,7 @@ class ControllerTrainer:
             if evaluator is not None:
                 evaluator.on_event = lambda message: print(f"warning: {message}", flush=True)
         start = time.perf_counter() - self.elapsed
+        session_start = time.perf_counter()
         steps = 0
         logger = MetricLogger(self.out, resume_step=self.evolution.generation or None)
         progress = TrainingProgress(c.generations, "generations", c.progress, self.evolution.generation)
@@ -256,7 +263,7 @@ class ControllerTrainer:
                     logger.log(gen, metrics)
                     progress.update(gen, steps, mean=metrics["train/fitness_mean"], best=metrics["train/fitness_best"])
                     self.checkpoint()
-                    if c.max_minutes is not None and self.elapsed > 60 * c.max_minutes:
+                    if c.max_minutes is not None and time.perf_counter() - session_start > 60 * c.max_minutes:
                         break
         finally:
             for evaluator in (trainer, real):

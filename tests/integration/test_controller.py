@@ -1,0 +1,110 @@
+"""World Models part 2 end to end on a tiny real Airstriker run: train C in the dream and in the game through
+the CLI, resume exactly, score and record it, and the Ray backend agrees with the local pool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gamerl.algorithms.worldmodels.agent import RealRollouts
+from gamerl.algorithms.worldmodels.collect import collect
+from gamerl.algorithms.worldmodels.encode import encode_store
+from gamerl.algorithms.worldmodels.mdn import train_mdn
+from gamerl.algorithms.worldmodels.vae import train_vae
+from gamerl.cli import main
+from gamerl.config.worldmodels import CollectConfig, MDNConfig, VAEConfig
+from gamerl.evolution.evaluators import LocalPoolEvaluator, RolloutTask
+from gamerl.training.logger import read_metrics
+
+pytest.importorskip("stable_retro")
+pytest.importorskip("cma")
+
+
+@pytest.fixture(scope="module")
+def wm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """V and M trained for a few steps on 160 real Airstriker steps (seconds, but every stage is real)."""
+    root = tmp_path_factory.mktemp("wm")
+    store = root / "store"
+    collect(CollectConfig(store, policy="sticky", steps=160, max_episode_steps=80, chunk_steps=80, progress=False))
+    run = train_vae(
+        VAEConfig(store=store, runs_dir=root / "runs", run_name="air", epochs=1, batch_size=16, progress=False)
+    )
+    encode_store(run)
+    train_mdn(run, MDNConfig(hidden=16, embed=16, sequence_length=20, updates=3, eval_every=3, progress=False))
+    return run
+
+
+def controller_args(run: Path, *extra: str) -> list[str]:
+    return ["train", "controller", str(run), "--population", "4", "--rollouts", "2", "--max-steps", "25",
+            "--workers", "0", "--no-progress", *extra]  # fmt: skip
+
+
+def fitness(stage: Path) -> list[float]:
+    return [r["train/fitness_mean"] for r in read_metrics(stage)]
+
+
+def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = controller_args(wm_run, "--mode", "dream", "--generations", "2", "--eval-every", "2", "--eval-episodes", "1")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "controller: 196 parameters (linear, inputs [z, h], buttons actions); full-covariance CMA-ES" in out
+    stage = wm_run / "controller" / "dream"
+    records = read_metrics(stage)
+    assert [r["step"] for r in records] == [1, 2]
+    assert {"train/fitness_best", "train/fitness_worst", "train/sigma"} <= set(records[0])
+    assert "eval/return_mean" in records[1] and (stage / "best.npz").is_file()
+
+    assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0"]) == 0
+    assert "Airstriker-Genesis-v0 controller 'dream':" in capsys.readouterr().out
+    summary = json.loads((stage / "eval" / "results_seed0.json").read_text())
+    assert len(summary["returns"]) == 2 and all(s <= 25 for s in summary["steps"])
+    video = wm_run / "play.gif"
+    assert main(["play", str(wm_run), "--controller", "dream", "--max-steps", "5", "--out", str(video)]) == 0
+    assert video.stat().st_size > 0
+
+
+def test_real_game_training_resumes_exactly(wm_run: Path) -> None:
+    assert main(controller_args(wm_run, "--name", "whole", "--generations", "3", "--eval-every", "0")) == 0
+    assert main(controller_args(wm_run, "--name", "split", "--generations", "3", "--eval-every", "0",
+                                "--max-minutes", "1e-6")) == 0  # fmt: skip
+    split = wm_run / "controller" / "split"
+    assert len(read_metrics(split)) == 1  # stopped after one generation, with a checkpoint
+    resume = ["train", "controller", str(wm_run), "--name", "split", "--resume", "--generations", "3", "--no-progress"]
+    assert main(resume) == 0
+    whole = fitness(wm_run / "controller" / "whole")
+    assert len(whole) == 3 and fitness(split) == whole
+    np.testing.assert_array_equal(
+        np.load(split / "best.npz")["params"], np.load(wm_run / "controller/whole/best.npz")["params"]
+    )
+
+
+def test_bad_input_is_one_line(wm_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "controller", str(wm_run), "--name", "nothing", "--resume"]) == 2
+    assert main(controller_args(wm_run, "--population", "1")) == 2
+    assert main(["evaluate", str(wm_run), "--controller", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("gamerl: error: ") for line in err)
+    assert "population must be >= 2" in err[1] and "no controller 'nope'" in err[2]
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_fitnesses_as_the_local_pool(wm_run: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from gamerl.evolution.ray_evaluator import RayEvaluator
+
+    settings = RealRollouts(wm_run, "Airstriker-Genesis-v0", max_steps=20)
+    rng = np.random.default_rng(0)
+    tasks = [RolloutTask(c, rng.normal(size=196).astype(np.float32), s) for c in range(3) for s in (5, 6)]
+    with LocalPoolEvaluator(settings, workers=2, timeout_s=120) as pool:
+        local = pool.evaluate(tasks)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with RayEvaluator(settings, workers=2, timeout_s=120) as cluster:
+            remote = cluster.evaluate(tasks)
+    finally:
+        ray.shutdown()
+    assert remote == local
+    assert [r.steps for r in local] == [20] * 6
