@@ -61,6 +61,14 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     assert "Airstriker-Genesis-v0 controller 'dream':" in capsys.readouterr().out
     summary = json.loads((stage / "eval" / "results_seed0.json").read_text())
     assert len(summary["returns"]) == 2 and all(s <= 25 for s in summary["steps"])
+    contest = ["evaluate", str(wm_run), "--protocol", "retro-contest", "--timesteps-per-level", "60", "--no-progress"]
+    assert main(contest) == 0
+    assert main([*contest, "--baseline", "random"]) == 0
+    tables = capsys.readouterr().out
+    assert tables.count("Airstriker-Genesis-v0") >= 2 and "Level1" in tables
+    report = json.loads((stage / "eval" / "contest_controller_seed0.json").read_text())
+    assert report["levels"][0]["level"] == "Level1"
+    assert (stage / "eval" / "contest_random_seed0.json").is_file()
     video = wm_run / "play.gif"
     assert main(["play", str(wm_run), "--controller", "dream", "--max-steps", "5", "--out", str(video)]) == 0
     assert video.stat().st_size > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
@@ -150,6 +150,17 @@ class EvaluateControllerArgs:
     """local worker processes (0 = in this process)"""
     seed: int = 0
     """evaluation seed offset (evaluation seeds never overlap training's)"""
+    protocol: Literal["episodes", "retro-contest"] = "episodes"
+    """episodes: mean ± std over --episodes; retro-contest: the contest's per-level scores (Genesis games)"""
+    levels: tuple[str, ...] = ()
+    """retro-contest: levels of the run's game, or 'contest-validation' (default: the validation levels for
+    Sonic, every level otherwise)"""
+    timesteps_per_level: int = 10_000
+    """retro-contest: agent steps per level (the contest: 1,000,000)"""
+    baseline: Literal["random", "jerk"] | None = None
+    """retro-contest: score this baseline policy instead of the controller"""
+    progress: bool = True
+    """show a progress bar"""
 
 
 def is_worldmodels_run(args: list[str]) -> bool:
@@ -162,8 +173,20 @@ def is_worldmodels_run(args: list[str]) -> bool:
 def evaluate_command(args: list[str]) -> None:
     """``gamerl evaluate RUN_DIR`` for a World Models run."""
     parsed = tyro.cli(EvaluateControllerArgs, args=args, prog="gamerl evaluate")
-    from gamerl.algorithms.worldmodels.evaluate import evaluate_controller
+    from gamerl.algorithms.worldmodels.evaluate import contest_controller, evaluate_controller
 
+    if parsed.protocol == "retro-contest":
+        report = contest_controller(
+            parsed.run_dir,
+            parsed.controller,
+            parsed.levels,
+            parsed.timesteps_per_level,
+            parsed.seed,
+            parsed.baseline,
+            parsed.progress,
+        )
+        print(report.table())
+        return
     s = evaluate_controller(parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed)
     score = f"{s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
     print(f"{s['env_id']} controller '{s['controller']}': {score}")

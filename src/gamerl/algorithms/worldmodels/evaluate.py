@@ -1,8 +1,8 @@
 """Score and watch a trained World Models controller in the real game.
 
 ``gamerl evaluate RUN_DIR --controller NAME``: the controller's ``best.npz`` over N episodes (seeds never
-used in training), mean ± std, per-episode JSON in the stage's ``eval/``. ``gamerl play RUN_DIR``: a GIF or
-mp4 of one episode.
+used in training), mean ± std, per-episode JSON in the stage's ``eval/``; ``--protocol retro-contest``: the
+Retro Contest's per-level scores instead. ``gamerl play RUN_DIR``: a GIF or mp4 of one episode.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from gamerl.algorithms.worldmodels.agent import RealRollouts
+from gamerl.algorithms.worldmodels.agent import RealRollouts, WorldModelAgent
+from gamerl.algorithms.worldmodels.collect import resolve_levels
 from gamerl.algorithms.worldmodels.control import (
     CONTROLLER_DIR,
     ControllerTrainer,
@@ -21,7 +22,9 @@ from gamerl.algorithms.worldmodels.control import (
     make_evaluator,
 )
 from gamerl.atomic import write_json_atomic
+from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
 from gamerl.errors import RunDirError
+from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.evolution.evaluators import RolloutTask
 
@@ -93,3 +96,46 @@ def record_controller(
             break
     env.close()
     return write_video(frames, path, fps)
+
+
+def contest_levels_for(env_id: str, levels: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(game, level) pairs: ``contest-validation`` / ``contest-train`` (all three Sonic games), named levels of
+    ``env_id``, or by default the validation levels for a Sonic game and every level of any other game."""
+    if levels in (("contest-validation",), ("contest-train",)):
+        return contest_levels(levels[0].removeprefix("contest-"))
+    if not levels:
+        if env_id in SONIC_GAMES:
+            return contest_levels("validation")
+        return [(env_id, level) for level in game_levels(env_id)]
+    return [(env_id, level) for level in resolve_levels(env_id, levels)]
+
+
+def contest_controller(
+    run_dir: Path,
+    name: str | None,
+    levels: tuple[str, ...] = (),
+    timesteps_per_level: int = 10_000,
+    seed: int = 0,
+    baseline: str | None = None,
+    progress: bool = True,
+) -> ContestReport:
+    """The Retro Contest protocol for the stage's best controller (or a ``baseline``: random, jerk); the
+    report is written to the stage's ``eval/contest_*.json``."""
+    stage = stage_dir(run_dir, name)
+    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
+    if baseline is not None:
+        make_policy = baseline_policy(baseline, seed)
+    else:
+        config = trainer.config
+        settings = RealRollouts(Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every)
+        model, params = trainer.model, load_best(stage)
+
+        def make_policy() -> WorldModelAgent:
+            return WorldModelAgent(
+                model.vae, model.cell, trainer.spec, params, model.resolution, settings.inputs, settings.reset_every
+            )
+
+    pairs = contest_levels_for(trainer.env_id, levels)
+    report = evaluate_contest(make_policy, pairs, timesteps_per_level, trainer.model.frame_skip, seed, progress)
+    report.save(stage / "eval" / f"contest_{baseline or 'controller'}_seed{seed}.json")
+    return report
