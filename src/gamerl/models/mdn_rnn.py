@@ -51,16 +51,16 @@ class _MDNBase(nn.Module):
         zeros = torch.zeros(self.layers, batch, self.hidden)
         return zeros, zeros.clone()
 
-    def _run(self, z: torch.Tensor, action: torch.Tensor, state: State | None) -> tuple[MDNOutput, State]:
+    def _inputs(self, z: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         x = torch.cat([z, action], dim=-1)
-        if self.embed is not None:
-            x = F.relu(self.embed(x))
-        h, state = self.lstm(x, state)
+        return F.relu(self.embed(x)) if self.embed is not None else x
+
+    def _heads(self, h: torch.Tensor) -> MDNOutput:
         out = self.mdn(h)
         k_z = self.gaussians * self.z_dim
         shape = (*out.shape[:-1], self.gaussians, self.z_dim)
         pi, mu, log_sigma = (out[..., i * k_z : (i + 1) * k_z].reshape(shape) for i in range(3))
-        return MDNOutput(pi, mu, log_sigma, out[..., -2], out[..., -1]), state
+        return MDNOutput(pi, mu, log_sigma, out[..., -2], out[..., -1])
 
 
 class MDNRNN(_MDNBase):
@@ -68,16 +68,33 @@ class MDNRNN(_MDNBase):
 
     def forward(self, z: torch.Tensor, action: torch.Tensor, state: State | None = None) -> tuple[MDNOutput, State]:
         """Run M over whole sequences (``state`` None = zeros)."""
-        return self._run(z, action, state)
+        h, state = self.lstm(self._inputs(z, action), state)
+        return self._heads(h), state
 
 
 class MDNRNNCell(_MDNBase):
     """Single step: ``z`` ``(B, Z)``, ``action`` ``(B, A)``, ``state`` → outputs ``(B, ...)``, next state."""
 
     def forward(self, z: torch.Tensor, action: torch.Tensor, state: State) -> tuple[MDNOutput, State]:
-        """One step of M (the same weights as :class:`MDNRNN`)."""
-        out, state = self._run(z[:, None], action[:, None], state)
-        return MDNOutput(*(t[:, 0] for t in out)), state
+        """One step of M (the same weights as :class:`MDNRNN`).
+
+        Each layer is one ``torch.lstm_cell`` call on the LSTM's own weights: ``nn.LSTM`` on a length-1
+        sequence costs several times more per call at small batches (acting, one dream at a time).
+        """
+        x, hs, cs = self._inputs(z, action), [], []
+        for layer in range(self.layers):
+            h, c = torch.lstm_cell(
+                x,
+                (state[0][layer], state[1][layer]),
+                getattr(self.lstm, f"weight_ih_l{layer}"),
+                getattr(self.lstm, f"weight_hh_l{layer}"),
+                getattr(self.lstm, f"bias_ih_l{layer}"),
+                getattr(self.lstm, f"bias_hh_l{layer}"),
+            )
+            hs.append(h)
+            cs.append(c)
+            x = h
+        return self._heads(x), (torch.stack(hs), torch.stack(cs))
 
 
 def gmm_nll(pi_logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
