@@ -169,7 +169,7 @@ class PlotArgs:
     """Plot a logged metric of one or more runs against episodes and wall-clock, one line per run."""
 
     run_dirs: tyro.conf.Positional[tuple[Path, ...]]
-    """run directories made by 'gamerl train'"""
+    """run directories made by 'gamerl train', or stages of them (RUN/mdn, RUN/controller/NAME)"""
     out: Path = Path("curves.png")
     """output PNG"""
     key: str = "rollout/running_reward"
@@ -178,11 +178,13 @@ class PlotArgs:
 
 def _plot(args: list[str]) -> None:
     parsed = tyro.cli(PlotArgs, args=args, prog="gamerl plot")
+    from gamerl.errors import RunDirError
     from gamerl.evaluation.figures import plot_learning_curve
-    from gamerl.training.run import read_run_config
 
-    for run_dir in parsed.run_dirs:
-        read_run_config(run_dir)  # one-line error for a folder that is not a run
+    for run_dir in parsed.run_dirs:  # a run, or a stage of one (World Models' mdn/, controller/NAME/)
+        if not (run_dir / "metrics.jsonl").is_file():
+            what = "does not exist" if not run_dir.exists() else "has no metrics.jsonl"
+            raise RunDirError(f"{run_dir} {what}: pass a run directory made by 'gamerl train' (or one of its stages)")
     if plot_learning_curve(list(parsed.run_dirs), parsed.out, parsed.key) is None:
         raise GamerlError(f"no run logged '{parsed.key}' yet: train longer or pick another --key")
     print(f"figure: {parsed.out}")

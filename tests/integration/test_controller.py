@@ -69,6 +69,11 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     report = json.loads((stage / "eval" / "contest_controller_seed0.json").read_text())
     assert report["levels"][0]["level"] == "Level1"
     assert (stage / "eval" / "contest_random_seed0.json").is_file()
+    curves = wm_run / "fitness.png"
+    assert main(["plot", str(stage), "--key", "train/fitness_mean", "--out", str(curves)]) == 0
+    nll = wm_run / "nll.png"  # M's records have no episode count: placed by update
+    assert main(["plot", str(wm_run / "mdn"), "--key", "eval/latent_nll", "--out", str(nll)]) == 0
+    assert curves.stat().st_size > 0 and nll.stat().st_size > 0
     video = wm_run / "play.gif"
     assert main(["play", str(wm_run), "--controller", "dream", "--max-steps", "5", "--out", str(video)]) == 0
     assert video.stat().st_size > 0

@@ -13,30 +13,33 @@ import numpy as np  # noqa: E402
 from gamerl.training.logger import read_metrics  # noqa: E402
 
 
-def plot_learning_curve(
-    run_dirs: Path | list[Path], out: Path, key: str = "rollout/running_reward"
-) -> Path | None:
+def plot_learning_curve(run_dirs: Path | list[Path], out: Path, key: str = "rollout/running_reward") -> Path | None:
     """Plot ``key`` of one or more runs against episodes and against wall-clock minutes, one line per run.
 
-    Returns ``out``, or None when no run has logged ``key`` yet.
+    Records without ``charts/episodes`` (e.g. World Models' V and M stages) are placed by their logged step
+    (update or generation), and without ``charts/elapsed_s`` by the logger's timestamps. Returns ``out``, or
+    None when no run has logged ``key`` yet.
     """
     runs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
-    plotted = 0
+    plotted, by_episode = 0, True
     for run_dir in runs:
-        records = [r for r in read_metrics(run_dir) if r.get(key) is not None and "charts/episodes" in r]
+        records = [r for r in read_metrics(run_dir) if r.get(key) is not None]
         if not records:
             continue
         plotted += 1
-        episodes = [r["charts/episodes"] for r in records]
-        minutes = [r["charts/elapsed_s"] / 60 for r in records]
+        by_episode &= all("charts/episodes" in r for r in records)
+        x = [r.get("charts/episodes", r["step"]) for r in records]
+        t0 = records[0]["time"]
+        minutes = [r.get("charts/elapsed_s", r["time"] - t0) / 60 for r in records]
         values = [r[key] for r in records]
-        axes[0].plot(episodes, values, lw=1.2, label=run_dir.name)
+        axes[0].plot(x, values, lw=1.2, label=run_dir.name)
         axes[1].plot(minutes, values, lw=1.2, label=run_dir.name)
     if not plotted:
         plt.close(fig)
         return None
-    for ax, label in ((axes[0], "episodes"), (axes[1], "wall-clock minutes")):
+    first_label = "episodes" if by_episode else "logged step (episodes, updates or generations)"
+    for ax, label in ((axes[0], first_label), (axes[1], "wall-clock minutes")):
         ax.axhline(0, color="grey", lw=0.6, ls="--")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)

@@ -260,6 +260,8 @@ class ControllerTrainer:
                         self.save_best(mean, score)
                     self.elapsed = time.perf_counter() - start
                     metrics["charts/generations_per_minute"] = 60 * gen / max(self.elapsed, 1e-9)
+                    metrics["charts/episodes"] = gen * c.population * c.rollouts
+                    metrics["charts/elapsed_s"] = self.elapsed
                     logger.log(gen, metrics)
                     progress.update(gen, steps, mean=metrics["train/fitness_mean"], best=metrics["train/fitness_best"])
                     self.checkpoint()
