@@ -32,3 +32,21 @@ if command -v chromium >/dev/null && command -v Xvfb >/dev/null && .venv-derk/bi
 else
   echo "skipping the Derk demo: it needs chromium, Xvfb and .venv-derk (run bash scripts/setup.sh as root)"
 fi
+
+# --- World Models on Doom take_cover: collect → V → M → C trained in M's dream → real-game score and GIF ---
+# a few minutes; a rerun re-scores the trained controller (an interrupted first run starts over)
+WM=runs/demo-doom
+STORE=runs/demo-doom-store
+if [ ! -f "$WM/controller/dream/best.npz" ]; then
+  rm -rf "$WM" "$STORE"
+  gamerl collect --store "$STORE" --env-id VizdoomTakeCover-v1 --policy random --steps 4000 --workers 2
+  gamerl train vae --store "$STORE" --run-name demo-doom --epochs 3 --batch-size 64 --torch-threads 2
+  gamerl encode "$WM"
+  gamerl train mdn "$WM" --updates 300 --sequence-length 64
+  gamerl train controller "$WM" --mode dream --generations 8 --population 16 --rollouts 4 --eval-every 4 \
+    --eval-episodes 4
+fi
+gamerl evaluate "$WM" --episodes 10      # tics survived in the real game (random play: about 295)
+gamerl play "$WM" --max-steps 525        # one real episode as a GIF
+gamerl dream "$WM"                       # what M predicts and dreams
+ls -1 "$WM"/figures/*.png "$WM"/videos/* "$WM"/controller/dream/videos/* "$WM"/controller/dream/eval/*.json
