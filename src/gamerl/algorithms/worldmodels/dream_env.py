@@ -108,14 +108,20 @@ class BatchedDream:
         idx, eps = self.noise.start(len(self.start_mu))
         self.z = self.start_mu[idx] + self.start_std[idx] * eps
         self.state = self.cell.initial_state(len(seeds))
+        self.rows = torch.arange(len(seeds))
         self.t = 0
         return self.z
 
+    def keep(self, mask: torch.Tensor) -> None:
+        """Go on with the dreams where ``mask`` ``(n,)`` is true only (ended dreams leave the batch)."""
+        self.rows, self.z = self.rows[mask], self.z[mask]
+        self.state = (self.state[0][:, mask], self.state[1][:, mask])
+
     @torch.no_grad()
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Advance every dream one step under ``actions`` ``(N, A)``."""
+        """Advance every dream still in the batch one step under ``actions`` ``(n, A)``."""
         out, self.state = self.cell(self.z, actions, self.state)
-        uniform, normal, done_u = self.noise.next()
+        uniform, normal, done_u = (x[self.rows] for x in self.noise.next())
         self.z = sample_with_noise(out, self.temperature, uniform, normal)
         self.t += 1
         done = done_u < torch.sigmoid(out.done_logit / max(self.temperature, 1e-6))
@@ -130,18 +136,18 @@ def dream_returns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play one dream per row of ``params`` ``(N, n_params)`` with ``seeds``; (returns ``(N,)``, steps ``(N,)``).
 
-    Every dream is stepped until all have ended; an ended dream's later rewards are masked out.
+    A dream that ends leaves the batch, so each step costs what the dreams still running need.
     """
-    z = dream.reset(seeds)
+    dream.reset(seeds)
     n = len(seeds)
-    alive = torch.ones(n, dtype=torch.bool)
     total, steps = torch.zeros(n), torch.zeros(n, dtype=torch.long)
-    while alive.any():
-        actions = spec.act(params, controller_features(z, dream.state, inputs))
-        z, reward, done = dream.step(actions)
-        total += reward * alive
-        steps += alive.long()
-        alive &= ~done
+    while len(dream.rows):
+        rows = dream.rows
+        actions = spec.act(params[rows], controller_features(dream.z, dream.state, inputs))
+        _, reward, done = dream.step(actions)
+        total[rows] += reward
+        steps[rows] += 1
+        dream.keep(~done)
     return total.numpy(), steps.numpy()
 
 
