@@ -10,7 +10,7 @@ fi
 pip_quiet() { python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" || true; }
 # torch first and pinned: the CPU wheel on disk; anything unpinned pulls gigabytes of CUDA.
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pip_quiet "torch==2.13.0"
-pip_quiet -e ".[dev,worldmodels,ppo,cluster]"
+pip_quiet -e ".[dev,worldmodels,ppo,ray]"
 
 # --- Derk's Gym: Chromium and Xvfb from Debian (as root), gym-derk in .venv-derk (it needs numpy<2) ---
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s chromium xvfb xauth fonts-liberation >/dev/null 2>&1; then

@@ -16,7 +16,7 @@ def _ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise DependencyError("the Ray backend needs ray: pip install 'gamerl[cluster]' (or ray)") from None
+        raise DependencyError("the Ray backend needs ray: pip install 'gamerl[ray]' (or ray)") from None
     return ray
 
 
