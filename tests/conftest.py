@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny, seeded, real Pong runs."""
+"""Shared fixtures: tiny, seeded, real Pong runs; a machine without Sonic ROMs."""
 
 from __future__ import annotations
 
@@ -25,3 +25,20 @@ def tiny_pg_config(tmp_path: Path) -> PGConfig:
         learning_rate=1e-3,
         progress=False,
     )
+
+
+@pytest.fixture
+def no_sonic_rom(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stable-retro as on a machine where no Sonic ROM was imported, whatever this machine has: the
+    missing-ROM error path then runs everywhere instead of being skipped where a ROM exists."""
+    stable_retro = pytest.importorskip("stable_retro")
+    from gamerl.envs.retro import SONIC_GAMES
+
+    real = stable_retro.data.get_romfile_path
+
+    def get_romfile_path(game: str, *args: object, **kwargs: object) -> str:
+        if game in SONIC_GAMES:
+            raise FileNotFoundError(f"no ROM for {game}")
+        return real(game, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(stable_retro.data, "get_romfile_path", get_romfile_path)
