@@ -21,6 +21,7 @@ from gamerl.algorithms.worldmodels.dream_env import BatchedDream, Inputs, contro
 from gamerl.algorithms.worldmodels.mdn import load_mdn
 from gamerl.algorithms.worldmodels.stages import read_manifest
 from gamerl.algorithms.worldmodels.vae import load_vae
+from gamerl.data.store import RolloutStore
 from gamerl.envs.retro import set_level
 from gamerl.envs.wrappers import resize_nearest
 from gamerl.evolution.evaluators import Evaluator, RolloutResult, RolloutTask
@@ -79,10 +80,8 @@ class WorldModel:
 def load_world_model(run_dir: Path) -> WorldModel:
     """V and M (as the single-step cell) of ``run_dir``, in eval mode, and the game they were trained on."""
     manifest = read_manifest(run_dir)
-    from gamerl.data.store import RolloutStore
-
-    store = RolloutStore.open(Path(manifest["store"]))
-    env_id = str(store.episodes()[0].meta.get("game")) if store.episodes() else ""
+    episodes = RolloutStore.open(Path(manifest["store"])).episodes()
+    env_id = str(episodes[0].meta.get("game")) if episodes else ""
     cell = load_mdn(run_dir, cell=True)
     assert isinstance(cell, MDNRNNCell)
     return WorldModel(load_vae(run_dir), cell, manifest["resolution"], manifest["frame_skip"], env_id)

@@ -130,10 +130,10 @@ def train_controller_command(args: list[str]) -> None:
         prog="gamerl train controller",
         description="Evolve the controller C with CMA-ES, in the real game or inside M's dream.",
     )
-    from gamerl.algorithms.worldmodels.control import ControllerTrainer
+    from gamerl.algorithms.worldmodels.control import ControllerStage, ControllerTrainer
 
-    stage = ControllerTrainer(parsed.run_dir, parsed.config, parsed.name, parsed.resume).run()
-    print(f"controller stage: {stage}")
+    stage = ControllerStage.open(parsed.run_dir, parsed.config, parsed.name, parsed.resume)
+    print(f"controller stage: {ControllerTrainer(stage, parsed.resume).run()}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,7 @@ from gamerl.algorithms.worldmodels.agent import (
     DreamEvaluator,
     RealRollouts,
     WorldModel,
+    WorldModelAgent,
     controller_spec,
     load_world_model,
 )
@@ -86,37 +87,90 @@ def per_level(results: Sequence[RolloutResult]) -> dict[str, float]:
     return {level: float(np.mean(v)) for level, v in by_level.items()}
 
 
-class ControllerTrainer:
-    """The state of one controller stage; :meth:`run` trains until the budget is spent."""
+@dataclasses.dataclass(frozen=True)
+class ControllerStage:
+    """A controller stage's settings and what follows from them: the world model, the game, C's shape."""
 
-    def __init__(
-        self, run_dir: Path, config: ControllerConfig | None, name: str | None = None, resume: bool = False
-    ) -> None:
-        """On ``resume`` the stage's stored settings apply, except the budget (``generations``, ``max_minutes``,
-        ``progress``), taken from ``config`` when given so a finished stage can be extended."""
-        self.run_dir = Path(run_dir)
-        self.out = self.run_dir / CONTROLLER_DIR / (name or (config or ControllerConfig()).mode)
-        config_path = self.out / "config.json"
+    run_dir: Path
+    out: Path
+    """RUN_DIR/controller/NAME"""
+    config: ControllerConfig
+    model: WorldModel
+    env_id: str
+    max_steps: int
+    spec: ControllerSpec
+
+    @classmethod
+    def open(cls, run_dir: Path, config: ControllerConfig | None, name: str | None, resume: bool) -> ControllerStage:
+        """A new stage (refused if it exists) or, ``resume``, an existing one with its stored settings except
+        the budget (``generations``, ``max_minutes``, ``progress``), taken from ``config`` when given so a
+        finished stage can be extended. Writes nothing."""
+        run_dir = Path(run_dir)
+        out = run_dir / CONTROLLER_DIR / (name or (config or ControllerConfig()).mode)
+        config_path = out / "config.json"
         if resume:
             if not config_path.is_file():
-                raise RunDirError(f"{self.out} has no controller stage to resume: start one without --resume")
+                raise RunDirError(f"{out} has no controller stage to resume: start one without --resume")
             stored = config_from_dict(ControllerConfig, json.loads(config_path.read_text(encoding="utf-8")))
             budget = config or stored
             config = dataclasses.replace(
                 stored, generations=budget.generations, max_minutes=budget.max_minutes, progress=budget.progress
             )
         elif config_path.exists():
-            raise RunDirError(f"{self.out} already exists: pass --resume, or --name for another controller")
+            raise RunDirError(f"{out} already exists: pass --resume, or --name for another controller")
         assert config is not None
-        self.config = config
-        self.model = load_world_model(self.run_dir)
-        self.env_id = config.env_id or self.model.env_id
-        env = make_env(self.env_id, self.model.frame_skip)
-        self.max_steps = config.max_steps or env_limit(env)
-        self.spec: ControllerSpec = controller_spec(self.model, env.action_space, config.inputs, config.hidden_units)
+        model = load_world_model(run_dir)
+        env_id = config.env_id or model.env_id
+        env = make_env(env_id, model.frame_skip)
+        spec = controller_spec(model, env.action_space, config.inputs, config.hidden_units)
+        max_steps = config.max_steps or env_limit(env)
         env.close()
-        self.levels = resolve_levels(self.env_id, config.levels)
-        self.eval_levels = resolve_levels(self.env_id, config.eval_levels)
+        return cls(run_dir, out, config, model, env_id, max_steps, spec)
+
+    @classmethod
+    def read(cls, run_dir: Path, name: str | None = None) -> ControllerStage:
+        """The trained stage ``name`` of ``run_dir`` (default: the only one there is)."""
+        root = Path(run_dir) / CONTROLLER_DIR
+        stages = sorted(p.name for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
+        if name is None:
+            if len(stages) != 1:
+                found = ", ".join(stages) or "none"
+                raise RunDirError(f"{run_dir} has controller stages: {found}; pick one with --controller NAME")
+            name = stages[0]
+        if name not in stages:
+            raise RunDirError(f"{run_dir} has no controller '{name}': train one with 'gamerl train controller'")
+        return cls.open(run_dir, None, name, resume=True)
+
+    def rollouts(self, early_stop: bool) -> RealRollouts:
+        """The worker factory for real-game rollouts of this stage (``early_stop``: training's early stop)."""
+        c = self.config
+        window = c.early_stop_window if early_stop else 0
+        return RealRollouts(
+            self.run_dir,
+            self.env_id,
+            c.inputs,
+            c.hidden_units,
+            c.reset_every,
+            self.max_steps,
+            window,
+            c.early_stop_threshold,
+        )
+
+    def agent(self, params: np.ndarray) -> WorldModelAgent:
+        """The agent playing parameters ``params`` ``(D,)`` with this process's copy of V and M."""
+        m, c = self.model, self.config
+        return WorldModelAgent(m.vae, m.cell, self.spec, params, m.resolution, c.inputs, c.reset_every)
+
+
+class ControllerTrainer:
+    """The state of one controller stage's training; :meth:`run` trains until the budget is spent."""
+
+    def __init__(self, stage: ControllerStage, resume: bool = False) -> None:
+        """A fresh search (the stage's config written) or, ``resume``, the one in its last checkpoint."""
+        self.stage, self.config, self.spec, self.out = stage, stage.config, stage.spec, stage.out
+        config = stage.config
+        self.levels = resolve_levels(stage.env_id, config.levels)
+        self.eval_levels = resolve_levels(stage.env_id, config.eval_levels)
         self.rng = np.random.default_rng(config.seed)
         self.level_index = 0
         self.best_score = -np.inf
@@ -128,7 +182,7 @@ class ControllerTrainer:
             self.level_index, self.best_score, self.elapsed = data["level_index"], data["best_score"], data["elapsed"]
         else:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(config_path, config_to_dict(config))
+            write_json_atomic(self.out / "config.json", config_to_dict(config))
             self.evolution = Evolution.start(
                 np.zeros(self.spec.n_params),
                 config.sigma0,
@@ -198,29 +252,18 @@ class ControllerTrainer:
 
     def run(self) -> Path:
         """Train until ``generations`` (or ``max_minutes``) are spent; returns the stage directory."""
-        c = self.config
-        settings = RealRollouts(
-            self.run_dir,
-            self.env_id,
-            c.inputs,
-            c.hidden_units,
-            c.reset_every,
-            self.max_steps,
-            c.early_stop_window,
-            c.early_stop_threshold,
-        )
+        c, stage = self.config, self.stage
         print(self.describe(), flush=True)
-        real = make_evaluator(settings, c) if c.mode == "real" or c.eval_every else None
+        real = make_evaluator(stage.rollouts(early_stop=True), c) if c.mode == "real" or c.eval_every else None
         if c.mode == "dream":
-            trainer: Evaluator = DreamEvaluator(
-                make_dream(self.model, self.run_dir, c, self.max_steps), self.spec, c.inputs
-            )
+            dream = make_dream(stage.model, stage.run_dir, c, stage.max_steps)
+            trainer: Evaluator = DreamEvaluator(dream, self.spec, c.inputs)
         else:
             assert real is not None
             trainer = real
-        for evaluator in {id(trainer): trainer, id(real): real}.values():
-            if evaluator is not None:
-                evaluator.on_event = lambda message: print(f"warning: {message}", flush=True)
+        evaluators = {e for e in (trainer, real) if e is not None}
+        for evaluator in evaluators:
+            evaluator.on_event = lambda message: print(f"warning: {message}", flush=True)
         start = time.perf_counter() - self.elapsed
         session_start = time.perf_counter()
         steps = 0
@@ -268,9 +311,8 @@ class ControllerTrainer:
                     if c.max_minutes is not None and time.perf_counter() - session_start > 60 * c.max_minutes:
                         break
         finally:
-            for evaluator in (trainer, real):
-                if evaluator is not None:
-                    evaluator.close()
+            for evaluator in evaluators:
+                evaluator.close()
         return self.out
 
 

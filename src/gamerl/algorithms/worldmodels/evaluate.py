@@ -13,17 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from gamerl.algorithms.worldmodels.agent import RealRollouts, WorldModelAgent
-from gamerl.algorithms.worldmodels.collect import resolve_levels
-from gamerl.algorithms.worldmodels.control import (
-    CONTROLLER_DIR,
-    ControllerTrainer,
-    load_best,
-    make_evaluator,
-)
+from gamerl.algorithms.worldmodels.agent import WorldModelAgent
+from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
+from gamerl.algorithms.worldmodels.control import ControllerStage, load_best, make_evaluator
 from gamerl.atomic import write_json_atomic
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
-from gamerl.errors import RunDirError
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.evolution.evaluators import RolloutTask
@@ -32,38 +26,20 @@ EVAL_SEED_BASE = 2**30
 """evaluation seeds start here, far from the seeds training draws"""
 
 
-def stage_dir(run_dir: Path, name: str | None) -> Path:
-    """The controller stage ``name`` of ``run_dir`` (default: the only one there is)."""
-    root = Path(run_dir) / CONTROLLER_DIR
-    stages = sorted(p.name for p in root.iterdir() if (p / "config.json").is_file()) if root.is_dir() else []
-    if name is None:
-        if len(stages) != 1:
-            found = ", ".join(stages) or "none"
-            raise RunDirError(f"{run_dir} has controller stages: {found}; pick one with --controller NAME")
-        name = stages[0]
-    if name not in stages:
-        raise RunDirError(f"{run_dir} has no controller '{name}': train one with 'gamerl train controller'")
-    return root / name
-
-
 def evaluate_controller(
     run_dir: Path, name: str | None = None, episodes: int = 100, workers: int = 2, seed: int = 0
 ) -> dict[str, Any]:
     """Play ``episodes`` real episodes with the stage's best parameters; write and return the summary."""
-    stage = stage_dir(run_dir, name)
-    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
-    config = trainer.config
-    params = load_best(stage)
-    settings = RealRollouts(
-        Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every, trainer.max_steps
-    )
+    stage = ControllerStage.read(run_dir, name)
+    params = load_best(stage.out)
     tasks = [RolloutTask(0, params, EVAL_SEED_BASE + seed + i) for i in range(episodes)]
-    with make_evaluator(settings, dataclasses.replace(config, workers=workers, backend="local")) as evaluator:
+    local = dataclasses.replace(stage.config, workers=workers, backend="local")
+    with make_evaluator(stage.rollouts(early_stop=False), local) as evaluator:
         results = evaluator.evaluate(tasks)
     returns = np.array([r.total_reward for r in results])
     summary = {
-        "env_id": trainer.env_id,
-        "controller": stage.name,
+        "env_id": stage.env_id,
+        "controller": stage.out.name,
         "episodes": episodes,
         "return_mean": float(returns.mean()),
         "return_std": float(returns.std()),
@@ -71,7 +47,7 @@ def evaluate_controller(
         "steps": [r.steps for r in results],
         "seeds": [r.seed for r in results],
     }
-    write_json_atomic(stage / "eval" / f"results_seed{seed}.json", summary)
+    write_json_atomic(stage.out / "eval" / f"results_seed{seed}.json", summary)
     return summary
 
 
@@ -79,14 +55,10 @@ def record_controller(
     run_dir: Path, name: str | None, out: Path | None, max_steps: int, seed: int = 0, fps: int = 15
 ) -> Path:
     """Record one real episode of the stage's best controller as a GIF or mp4; returns the file."""
-    stage = stage_dir(run_dir, name)
-    path = video_path(stage, out)
-    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
-    config = trainer.config
-    settings = RealRollouts(Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every)
-    worker = settings()
-    agent = worker.agent(load_best(stage))
-    env = worker.env
+    stage = ControllerStage.read(run_dir, name)
+    path = video_path(stage.out, out)
+    agent = stage.agent(load_best(stage.out))
+    env = make_env(stage.env_id, stage.model.frame_skip)
     obs, _ = env.reset(seed=EVAL_SEED_BASE + seed)
     frames = [obs]
     for _ in range(max_steps):
@@ -121,21 +93,16 @@ def contest_controller(
 ) -> ContestReport:
     """The Retro Contest protocol for the stage's best controller (or a ``baseline``: random, jerk); the
     report is written to the stage's ``eval/contest_*.json``."""
-    stage = stage_dir(run_dir, name)
-    trainer = ControllerTrainer(run_dir, None, stage.name, resume=True)
+    stage = ControllerStage.read(run_dir, name)
     if baseline is not None:
         make_policy = baseline_policy(baseline, seed)
     else:
-        config = trainer.config
-        settings = RealRollouts(Path(run_dir), trainer.env_id, config.inputs, config.hidden_units, config.reset_every)
-        model, params = trainer.model, load_best(stage)
+        params = load_best(stage.out)
 
         def make_policy() -> WorldModelAgent:
-            return WorldModelAgent(
-                model.vae, model.cell, trainer.spec, params, model.resolution, settings.inputs, settings.reset_every
-            )
+            return stage.agent(params)
 
-    pairs = contest_levels_for(trainer.env_id, levels)
-    report = evaluate_contest(make_policy, pairs, timesteps_per_level, trainer.model.frame_skip, seed, progress)
-    report.save(stage / "eval" / f"contest_{baseline or 'controller'}_seed{seed}.json")
+    pairs = contest_levels_for(stage.env_id, levels)
+    report = evaluate_contest(make_policy, pairs, timesteps_per_level, stage.model.frame_skip, seed, progress)
+    report.save(stage.out / "eval" / f"contest_{baseline or 'controller'}_seed{seed}.json")
     return report
