@@ -8,10 +8,10 @@ from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
 from gamerl.algorithms.worldmodels.agent import DreamEvaluator
-from gamerl.algorithms.worldmodels.dream_env import BatchedDream, DreamEnv, feature_dim, sample_with_noise
+from gamerl.algorithms.worldmodels.dream_env import BatchedDream, DreamEnv, feature_dim
 from gamerl.evolution.evaluators import RolloutTask
 from gamerl.models.controller import make_spec
-from gamerl.models.mdn_rnn import MDNOutput, MDNRNNCell
+from gamerl.models.mdn_rnn import MDNOutput, MDNRNNCell, sample_with_noise
 
 Z, A, H = 4, 3, 16
 

@@ -145,11 +145,20 @@ def sample_next(out: MDNOutput, temperature: float, generator: torch.Generator |
 
     Per dimension: a component from softmax(π/τ), then μ + σ·√τ·ε (the paper's dream temperature).
     """
-    logits = out.pi_logits / max(temperature, 1e-6)
-    b, k, z = logits.shape
-    probs = F.softmax(logits, dim=1).permute(0, 2, 1).reshape(b * z, k)
-    comp = torch.multinomial(probs, 1, generator=generator).view(b, 1, z)
+    shape = out.mu[:, 0].shape
+    uniform = torch.rand(shape, generator=generator)
+    return sample_with_noise(out, temperature, uniform, torch.randn(shape, generator=generator))
+
+
+def sample_with_noise(out: MDNOutput, temperature: float, uniform: torch.Tensor, normal: torch.Tensor) -> torch.Tensor:
+    """z(t+1) ``(N, Z)`` from single-step outputs ``(N, K, Z)`` and given noise ``uniform``, ``normal`` ``(N, Z)``.
+
+    Per dimension the component is the inverse CDF of softmax(π/τ) at ``uniform``; the value is
+    μ + σ·√τ·``normal``. Given noise, each row is reproducible whatever else is in the batch.
+    """
+    probs = F.softmax(out.pi_logits / max(temperature, 1e-6), dim=1)
+    cdf = probs.cumsum(dim=1)
+    comp = (uniform.unsqueeze(1) > cdf).sum(dim=1, keepdim=True).clamp(max=probs.shape[1] - 1)
     mu = out.mu.gather(1, comp).squeeze(1)
     sigma = out.log_sigma.gather(1, comp).squeeze(1).exp()
-    eps = torch.randn(mu.shape, generator=generator)
-    return mu + sigma * math.sqrt(temperature) * eps
+    return mu + sigma * math.sqrt(temperature) * normal

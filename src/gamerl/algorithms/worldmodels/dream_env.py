@@ -10,16 +10,14 @@ shared stream: dream ``i`` of a batch equals the same dream run alone, whatever 
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from gamerl.models.controller import ControllerSpec
-from gamerl.models.mdn_rnn import MDNOutput, MDNRNNCell, State
+from gamerl.models.mdn_rnn import MDNRNNCell, State, sample_with_noise
 
 Inputs = Literal["zh", "zhc"]
 NOISE_BLOCK = 64
@@ -36,20 +34,6 @@ def controller_features(z: torch.Tensor, state: State, inputs: Inputs) -> torch.
 def feature_dim(z_dim: int, hidden: int, inputs: Inputs) -> int:
     """Length of :func:`controller_features` rows."""
     return z_dim + hidden * (2 if inputs == "zhc" else 1)
-
-
-def sample_with_noise(out: MDNOutput, temperature: float, uniform: torch.Tensor, normal: torch.Tensor) -> torch.Tensor:
-    """z(t+1) ``(N, Z)`` from single-step outputs ``(N, K, Z)`` and given noise ``uniform``, ``normal`` ``(N, Z)``.
-
-    Per dimension the component is the inverse CDF of softmax(π/τ) at ``uniform``; the value is
-    μ + σ·√τ·``normal``. Same distribution as :func:`gamerl.models.mdn_rnn.sample_next`, but reproducible per row.
-    """
-    probs = F.softmax(out.pi_logits / max(temperature, 1e-6), dim=1)
-    cdf = probs.cumsum(dim=1)
-    comp = (uniform.unsqueeze(1) > cdf).sum(dim=1, keepdim=True).clamp(max=probs.shape[1] - 1)
-    mu = out.mu.gather(1, comp).squeeze(1)
-    sigma = out.log_sigma.gather(1, comp).squeeze(1).exp()
-    return mu + sigma * math.sqrt(temperature) * normal
 
 
 class _DreamNoise:
