@@ -43,14 +43,38 @@ def test_airstriker_has_the_sonic_buttons_and_skips_four_frames() -> None:
     raw = stable_retro.make("Airstriker-Genesis-v0", render_mode=None)
     raw.reset(seed=0)
     buttons = list(raw.unwrapped.buttons)
+    b_sent = 0
     for a, expected in zip(actions, wrapped, strict=True):
         full = np.zeros(len(buttons), np.int8)
         for bit, name in zip(a, SONIC_BUTTONS, strict=True):
             full[buttons.index(name)] = bit
+        b_sent = full[buttons.index("B")] = full[buttons.index("B")] & (1 - b_sent)  # B is on turbo
         for _ in range(4):
             frame = raw.step(full)[0]
         np.testing.assert_array_equal(frame, expected)
     raw.close()
+
+
+def run_holding(env: object, buttons: np.ndarray) -> tuple[int, float]:
+    """Steps survived and game score of an Airstriker episode holding ``buttons`` the whole time."""
+    env.reset(seed=0)
+    score = 0.0
+    for step in range(1, 5000):
+        _, reward, terminated, truncated, _ = env.step(buttons)
+        score += float(reward)
+        if terminated or truncated:
+            return step, score
+    raise AssertionError("the episode did not end")
+
+
+def test_airstriker_fires_when_b_is_held_thanks_to_turbo() -> None:
+    hold_b = np.array([0, 0, 0, 1])
+    env = make_retro("Airstriker-Genesis-v0", turbo=False)
+    assert run_holding(env, hold_b)[1] == 0.0  # without turbo a held B fires once and never scores
+    env.close()
+    env = make_retro("Airstriker-Genesis-v0")
+    assert run_holding(env, hold_b)[1] > 0.0
+    env.close()
 
 
 def test_bk2_recording_imports_at_the_agent_frame_skip(tmp_path: Path) -> None:

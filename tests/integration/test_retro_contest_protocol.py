@@ -30,9 +30,9 @@ def test_tiny_budget_on_airstriker_is_scored_deterministically(tmp_path: Path) -
 
 
 def test_episodes_run_back_to_back_until_the_budget_is_spent() -> None:
-    (level,) = evaluate_contest(baseline_policy("random", seed=1), [AIRSTRIKER], 900, progress=False).levels
-    assert len(level.episodes) == 2 and level.cut is not None
-    assert sum(e.length for e in level.episodes) + level.cut.length == 900
+    (level,) = evaluate_contest(baseline_policy("random", seed=1), [AIRSTRIKER], 1500, progress=False).levels
+    assert len(level.episodes) == 3 and level.cut is not None
+    assert sum(e.length for e in level.episodes) + level.cut.length == 1500
     assert [e.score for e in level.episodes] == [2 * e.length for e in level.episodes]
     assert level.mean == pytest.approx(2 * sum(e.length for e in level.episodes) / len(level.episodes))
 

@@ -73,7 +73,7 @@ register(
     EnvSpec(
         "Airstriker-Genesis-v0",
         "gamerl.envs.retro:make_retro",
-        "Genesis shooter (ROM ships with stable-retro), Sonic buttons LEFT RIGHT DOWN B, frame skip 4",
+        "Genesis shooter (ROM ships with stable-retro), Sonic buttons LEFT RIGHT DOWN B (B on turbo), frame skip 4",
         {"game": "Airstriker-Genesis-v0"},
     )
 )

@@ -11,11 +11,15 @@ from typing import Any
 
 import gymnasium as gym
 
-from gamerl.envs.wrappers import ButtonSubset, FrameSkip
+from gamerl.envs.wrappers import ButtonSubset, FrameSkip, Turbo
 from gamerl.errors import DependencyError, EnvNotFoundError
 
 SONIC_BUTTONS = ("LEFT", "RIGHT", "DOWN", "B")
 """the seed's independent buttons; UP is useless and A and C do what B does"""
+
+TURBO_BUTTONS = {"Airstriker-Genesis-v0": ("B",)}
+"""buttons on turbo per game: Airstriker fires once per press of B (measured: a held B fires once, B pressed
+every other step of 4 frames fires continuously), so a held B is turned into presses"""
 
 SONIC_GAMES = ("SonicTheHedgehog-Genesis-v0", "SonicTheHedgehog2-Genesis-v0", "SonicAndKnuckles3-Genesis-v0")
 
@@ -84,9 +88,10 @@ def make_retro(
     frame_skip: int = 4,
     buttons: tuple[str, ...] = SONIC_BUTTONS,
     render_mode: str | None = None,
+    turbo: bool = True,
 ) -> gym.Env[Any, Any]:
     """A Genesis ``game`` at save state ``level`` (default: the game's own),
-    actions ``MultiBinary(len(buttons))``.
+    actions ``MultiBinary(len(buttons))``, the game's :data:`TURBO_BUTTONS` on turbo unless ``not turbo``.
 
     Observations are ``(224, 320, 3)`` uint8 RGB; each action lasts ``frame_skip`` emulator frames. Sonic
     games use the contest scenario (horizontal progress reward + completion bonus). Only one retro env can
@@ -97,8 +102,18 @@ def make_retro(
     scenario = "contest" if game in SONIC_GAMES else None
     state = level if level is not None else retro.State.DEFAULT
     env = retro.make(game, state=state, scenario=scenario, render_mode=render_mode)
-    env = ButtonSubset(env, list(env.unwrapped.buttons), buttons)
-    return FrameSkip(env, frame_skip)
+    env = FrameSkip(ButtonSubset(env, list(env.unwrapped.buttons), buttons), frame_skip)
+    return with_turbo(env, game) if turbo else env
+
+
+def with_turbo(env: gym.Env[Any, Any], game: str) -> gym.Env[Any, Any]:
+    """``env`` (a frame-skipped ``game`` with Sonic-style button subset actions) with ``game``'s
+    :data:`TURBO_BUTTONS` on turbo; unchanged for a game without any."""
+    buttons = TURBO_BUTTONS.get(game, ())
+    if not buttons:
+        return env
+    pad = env.get_wrapper_attr("keep")
+    return Turbo(env, [pad.index(b) for b in buttons])
 
 
 def set_level(env: gym.Env[Any, Any], level: str) -> None:

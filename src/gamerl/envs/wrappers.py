@@ -55,6 +55,34 @@ class ButtonSubset(gym.ActionWrapper[Any, np.ndarray, np.ndarray]):
         return full
 
 
+class Turbo(gym.Wrapper[Any, Any, np.ndarray, np.ndarray]):
+    """Turbo buttons on a ``MultiBinary`` pad: a button held on consecutive steps is released on every other
+    one, as a controller's turbo switch does.
+
+    Games that act on a button's press, not on its being held (Airstriker fires once per press of B), need
+    this for a policy that outputs "hold" (a thresholded controller) to act again.
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], index: list[int]) -> None:
+        if not isinstance(env.action_space, spaces.MultiBinary):
+            raise TypeError(f"Turbo needs a MultiBinary action space, got {env.action_space}")
+        super().__init__(env)
+        self._index = np.asarray(index, dtype=np.int64)
+        self._sent = np.zeros(len(index), dtype=np.int8)
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Start with every turbo button released."""
+        self._sent[:] = 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action: np.ndarray) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step with each turbo button released where it was sent pressed on the previous step."""
+        action = np.array(action, dtype=np.int8)
+        action[self._index] &= 1 - self._sent
+        self._sent = action[self._index].copy()
+        return self.env.step(action)
+
+
 def resize_nearest(frame: np.ndarray, size: int) -> np.ndarray:
     """``(H, W, C)`` uint8 → ``(size, size, C)`` by nearest-neighbour sampling (no blur, as the seed)."""
     h, w = frame.shape[:2]
