@@ -291,7 +291,8 @@ def make_contest_env(
 ) -> gym.Env[Any, Any]:
     """``game`` at ``level`` as the contest played it: Sonic buttons, sticky frame skip, 18,000-frame limit
     (and the game's turbo buttons, pressed per step as in training)."""
-    env = with_turbo(StickyFrameSkip(make_retro(game, level, frame_skip=1, turbo=False), frame_skip, sticky_prob, rng), game)
+    env = StickyFrameSkip(make_retro(game, level, frame_skip=1, turbo=False), frame_skip, sticky_prob, rng)
+    env = with_turbo(env, game)
     return TimeLimit(env, max_episode_steps=max_episode_steps(frame_skip))
 
 
