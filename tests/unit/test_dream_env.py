@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
 from gamerl.algorithms.worldmodels.agent import DreamEvaluator
-from gamerl.algorithms.worldmodels.dream_env import BatchedDream, DreamEnv, feature_dim
+from gamerl.algorithms.worldmodels.dream_env import NOISE_BLOCK, BatchedDream, DreamEnv, feature_dim
 from gamerl.evolution.evaluators import RolloutTask
 from gamerl.models.controller import make_spec
 from gamerl.models.mdn_rnn import MDNOutput, MDNRNNCell, sample_with_noise
@@ -16,26 +17,31 @@ from gamerl.models.mdn_rnn import MDNOutput, MDNRNNCell, sample_with_noise
 Z, A, H = 4, 3, 16
 
 
-def make_dream(max_steps: int = 40, temperature: float = 1.15) -> BatchedDream:
+def make_dream(max_steps: int = 40, temperature: float = 1.15, done_bias: float = -3.0) -> BatchedDream:
     torch.manual_seed(0)
     cell = MDNRNNCell(Z, A, H, 8, gaussians=3, layers=1).eval()
     with torch.no_grad():
-        cell.mdn.bias[-1] = -3.0  # done logit: episodes last a while, not forever
+        cell.mdn.bias[-1] = done_bias  # done logit: episodes last a while, not forever
     rng = np.random.default_rng(0)
     return BatchedDream(cell, rng.normal(size=(5, Z)), rng.normal(size=(5, Z)) - 2, temperature, max_steps)
 
 
-def test_batched_dream_equals_per_rollout_dream() -> None:
-    dream = make_dream()
+@pytest.mark.parametrize(("max_steps", "done_bias"), [(40, -3.0), (300, -4.5)])
+def test_batched_dream_equals_per_rollout_dream(max_steps: int, done_bias: float) -> None:
+    dream = make_dream(max_steps, done_bias=done_bias)
     spec = make_spec(spaces.Discrete(A), feature_dim(Z, H, "zh"))
     params = np.random.default_rng(1).normal(size=(6, spec.n_params)).astype(np.float32)
-    tasks = [RolloutTask(i // 2, params[i // 2], seed) for i, seed in enumerate([11, 12, 11, 12, 13, 14])]
+    seeds = [11, 12, 11, 12, 13, 14, 15, 16, 17, 18]
+    tasks = [RolloutTask(i // 2, params[i // 2], seed) for i, seed in enumerate(seeds)]
     batched = DreamEvaluator(dream, spec, "zh", batched=True).evaluate(tasks)
     alone = DreamEvaluator(dream, spec, "zh", batched=False).evaluate(tasks)
     assert [r.steps for r in batched] == [r.steps for r in alone]
     np.testing.assert_allclose([r.total_reward for r in batched], [r.total_reward for r in alone], rtol=1e-5)
-    assert len({r.steps for r in batched}) > 1  # the done head ended dreams at different times
-    assert max(r.steps for r in batched) <= 40
+    steps = sorted(r.steps for r in batched)
+    assert len(set(steps)) > 1  # the done head ended dreams at different times
+    assert steps[-1] <= max_steps
+    if max_steps > NOISE_BLOCK:  # dreams ended inside a noise block and others ran on into the next ones
+        assert steps[0] < NOISE_BLOCK < 2 * NOISE_BLOCK < steps[-1]
 
 
 def test_sampler_matches_the_mixture() -> None:

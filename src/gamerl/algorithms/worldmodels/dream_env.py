@@ -37,7 +37,10 @@ def feature_dim(z_dim: int, hidden: int, inputs: Inputs) -> int:
 
 
 class _DreamNoise:
-    """Per-dream random numbers in blocks of :data:`NOISE_BLOCK` steps: (uniform, normal) for z, uniform for done."""
+    """Per-dream random numbers in blocks of :data:`NOISE_BLOCK` steps: (uniform, normal) for z, uniform for done.
+
+    Only dreams still running draw: :meth:`keep` drops the generators (and block rows) of ended dreams.
+    """
 
     def __init__(self, seeds: list[int], z_dim: int) -> None:
         self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
@@ -51,7 +54,7 @@ class _DreamNoise:
         return idx, eps
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """This step's (uniform ``(N, Z)``, normal ``(N, Z)``, done-uniform ``(N,)``)."""
+        """This step's (uniform ``(n, Z)``, normal ``(n, Z)``, done-uniform ``(n,)``) for the ``n`` running dreams."""
         i = self.t % NOISE_BLOCK
         if i == 0:
             shape = (NOISE_BLOCK, self.z_dim)
@@ -62,6 +65,12 @@ class _DreamNoise:
         self.t += 1
         assert self.block is not None
         return self.block[0][i], self.block[1][i], self.block[2][i]
+
+    def keep(self, mask: torch.Tensor) -> None:
+        """Keep the dreams where ``mask`` ``(n,)`` is true."""
+        self.generators = [g for g, k in zip(self.generators, mask.tolist(), strict=True) if k]
+        if self.block is not None:
+            self.block = (self.block[0][:, mask], self.block[1][:, mask], self.block[2][:, mask])
 
 
 class BatchedDream:
@@ -100,12 +109,13 @@ class BatchedDream:
         """Go on with the dreams where ``mask`` ``(n,)`` is true only (ended dreams leave the batch)."""
         self.rows, self.z = self.rows[mask], self.z[mask]
         self.state = (self.state[0][:, mask], self.state[1][:, mask])
+        self.noise.keep(mask)
 
     @torch.no_grad()
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Advance every dream still in the batch one step under ``actions`` ``(n, A)``."""
         out, self.state = self.cell(self.z, actions, self.state)
-        uniform, normal, done_u = (x[self.rows] for x in self.noise.next())
+        uniform, normal, done_u = self.noise.next()
         self.z = sample_with_noise(out, self.temperature, uniform, normal)
         self.t += 1
         done = done_u < torch.sigmoid(out.done_logit / max(self.temperature, 1e-6))
@@ -120,19 +130,24 @@ def dream_returns(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play one dream per row of ``params`` ``(N, n_params)`` with ``seeds``; (returns ``(N,)``, steps ``(N,)``).
 
-    A dream that ends leaves the batch, so each step costs what the dreams still running need.
+    A dream that ends leaves the batch (with its parameters and running total), so each step costs what the
+    dreams still running need, and a step where none ends costs no re-indexing.
     """
     dream.reset(seeds)
     n = len(seeds)
-    total, steps = torch.zeros(n), torch.zeros(n, dtype=torch.long)
+    returns, lengths = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.int64)
+    total = torch.zeros(n)
     while len(dream.rows):
-        rows = dream.rows
-        actions = spec.act(params[rows], controller_features(dream.z, dream.state, inputs))
+        actions = spec.act(params, controller_features(dream.z, dream.state, inputs))
         _, reward, done = dream.step(actions)
-        total[rows] += reward
-        steps[rows] += 1
-        dream.keep(~done)
-    return total.numpy(), steps.numpy()
+        total += reward
+        if done.any():
+            ended, rows = done.numpy(), dream.rows.numpy()
+            returns[rows[ended]], lengths[rows[ended]] = total.numpy()[ended], dream.t
+            running = ~done
+            dream.keep(running)
+            total, params = total[running], params[running]
+    return returns, lengths
 
 
 class DreamEnv(gym.Env[np.ndarray, np.ndarray]):
