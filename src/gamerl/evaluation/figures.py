@@ -16,29 +16,23 @@ from gamerl.training.logger import read_metrics  # noqa: E402
 def plot_learning_curve(run_dirs: Path | list[Path], out: Path, key: str = "rollout/running_reward") -> Path | None:
     """Plot ``key`` of one or more runs against episodes and against wall-clock minutes, one line per run.
 
-    Records without ``charts/episodes`` (e.g. World Models' V and M stages) are placed by their logged step
-    (update or generation), and without ``charts/elapsed_s`` by the logger's timestamps. Returns ``out``, or
-    None when no run has logged ``key`` yet.
+    Where any record lacks ``charts/episodes`` (e.g. World Models' V and M stages) every run is placed by its
+    logged step (update or generation) instead (:func:`curve_x`); records without ``charts/elapsed_s`` are
+    placed in time by the logger's timestamps. Returns ``out``, or None when no run has logged ``key`` yet.
     """
     runs = [run_dirs] if isinstance(run_dirs, Path) else list(run_dirs)
+    curves = [(run_dir, [r for r in read_metrics(run_dir) if r.get(key) is not None]) for run_dir in runs]
+    curves = [(run_dir, records) for run_dir, records in curves if records]
+    if not curves:
+        return None
+    x_values, first_label = curve_x([records for _, records in curves])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
-    plotted, by_episode = 0, True
-    for run_dir in runs:
-        records = [r for r in read_metrics(run_dir) if r.get(key) is not None]
-        if not records:
-            continue
-        plotted += 1
-        by_episode &= all("charts/episodes" in r for r in records)
-        x = [r.get("charts/episodes", r["step"]) for r in records]
+    for (run_dir, records), x in zip(curves, x_values, strict=True):
         t0 = records[0]["time"]
         minutes = [r.get("charts/elapsed_s", r["time"] - t0) / 60 for r in records]
         values = [r[key] for r in records]
         axes[0].plot(x, values, lw=1.2, label=run_dir.name)
         axes[1].plot(minutes, values, lw=1.2, label=run_dir.name)
-    if not plotted:
-        plt.close(fig)
-        return None
-    first_label = "episodes" if by_episode else "logged step (episodes, updates or generations)"
     for ax, label in ((axes[0], first_label), (axes[1], "wall-clock minutes")):
         ax.axhline(0, color="grey", lw=0.6, ls="--")
         ax.set_xlabel(label)
@@ -50,6 +44,15 @@ def plot_learning_curve(run_dirs: Path | list[Path], out: Path, key: str = "roll
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def curve_x(runs: list[list[dict[str, float]]]) -> tuple[list[list[float]], str]:
+    """The x values of each run's records and their axis label: episodes (``charts/episodes``) when every
+    record of every run has them, else the logged step for all, so one axis never mixes two units."""
+    by_episode = all("charts/episodes" in r for records in runs for r in records)
+    if by_episode:
+        return [[r["charts/episodes"] for r in records] for records in runs], "episodes"
+    return [[r["step"] for r in records] for records in runs], "logged step (updates or generations)"
 
 
 def plot_weight_images(w1: np.ndarray, out: Path, side: int = 80, max_units: int = 64) -> Path:
