@@ -90,8 +90,11 @@ def main() -> None:
     dream = make_dream(model, run, ControllerConfig(), args.dream_steps)
     batched = DreamEvaluator(dream, spec, "zh", batched=True)
     one_by_one = DreamEvaluator(dream, spec, "zh", batched=False)
-    sample = tasks[: args.per_rollout_sample]
+    # spread over candidates and seeds: dream lengths differ by candidate, and the per-rollout side's rate
+    # must be measured on dreams as long, on average, as the batch's
+    sample = tasks[:: max(1, len(tasks) // args.per_rollout_sample)][: args.per_rollout_sample]
     _, dream_steps = rate(batched, tasks)
+    _, sample_steps = rate(one_by_one, sample)
     loop_rate, batched_rate = side_by_side(lambda: rate(one_by_one, sample), lambda: rate(batched, tasks), args.rounds)
 
     real_tasks = tasks[: args.real_tasks]
@@ -117,7 +120,8 @@ def main() -> None:
 
     print(f"{args.population} candidates x {args.rollouts} rollouts, C {spec.n_params} parameters, "
           f"M {model.cell.hidden} units; dream: {dream_steps / len(tasks):.0f} steps per dream on average "
-          f"(horizon {args.dream_steps}); real: {args.real_steps} steps per rollout ({model.env_id})")  # fmt: skip
+          f"({sample_steps / len(sample):.0f} in the per-rollout sample; horizon {args.dream_steps}); "
+          f"real: {args.real_steps} steps per rollout ({model.env_id})")  # fmt: skip
     print(f"{'baseline':24s} {'evals/s':>9s}   {'compared':24s} {'evals/s':>9s} {'ratio':>7s}")
     for name_a, a, name_b, b in rows:
         print(f"{name_a:24s} {a:9.2f}   {name_b:24s} {b:9.2f} {b / a:7.2f}")
