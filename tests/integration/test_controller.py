@@ -11,6 +11,7 @@ import pytest
 
 from gamerl.algorithms.worldmodels.agent import RealRollouts
 from gamerl.algorithms.worldmodels.collect import collect
+from gamerl.algorithms.worldmodels.control import load_params
 from gamerl.algorithms.worldmodels.encode import encode_store
 from gamerl.algorithms.worldmodels.mdn import train_mdn
 from gamerl.algorithms.worldmodels.vae import train_vae
@@ -58,9 +59,15 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     assert "eval/return_mean" in records[1] and (stage / "best.npz").is_file()
 
     assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0"]) == 0
-    assert "Airstriker-Genesis-v0 controller 'dream':" in capsys.readouterr().out
+    assert "Airstriker-Genesis-v0 controller 'dream' (best parameters):" in capsys.readouterr().out
     summary = json.loads((stage / "eval" / "results_seed0.json").read_text())
     assert len(summary["returns"]) == 2 and all(s <= 25 for s in summary["steps"])
+    assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0", "--params", "last"]) == 0
+    last = json.loads((stage / "eval" / "results_last_seed0.json").read_text())
+    assert last["params"] == "last" and summary["params"] == "best"
+    np.testing.assert_array_equal(  # the last generation was evaluated, so the mean is the one kept
+        load_params(stage, "last"), load_params(stage, "best")
+    )
     contest = ["evaluate", str(wm_run), "--protocol", "retro-contest", "--timesteps-per-level", "60", "--no-progress"]
     assert main(contest) == 0
     assert main([*contest, "--baseline", "random"]) == 0

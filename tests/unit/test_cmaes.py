@@ -65,3 +65,14 @@ def test_state_round_trip_resumes_identically() -> None:
     resumed = run(Evolution.from_state(state), 3)
     for a, b in zip(uninterrupted, resumed, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_mean_of_a_state_leaves_numpys_rng_alone() -> None:
+    evolution = Evolution.start(np.zeros(5), 0.3, 6, seed=2)
+    evolution.tell(sphere_fitness(evolution.ask()))
+    state = pickle.loads(pickle.dumps(evolution.state()))
+    np.random.seed(99)
+    expected_draw = np.random.random()  # the next global draw after seeding 99
+    np.random.seed(99)
+    np.testing.assert_array_equal(Evolution.mean_of(state), evolution.mean)
+    assert np.random.random() == expected_draw  # reading the mean did not restore the checkpoint's RNG

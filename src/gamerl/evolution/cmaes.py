@@ -92,9 +92,18 @@ class Evolution:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Evolution:
         """Rebuild the search from :meth:`state`; it continues exactly (same RNG stream)."""
-        try:
-            es = pickle.loads(state["es"])
-        except (pickle.UnpicklingError, KeyError, EOFError) as err:
-            raise CheckpointError(f"the CMA-ES state in the checkpoint is unreadable ({type(err).__name__})") from None
+        es = _unpickle(state)
         np.random.set_state(state["numpy_random"])
         return cls(es, state["diagonal"], state["rank_shaping"])
+
+    @staticmethod
+    def mean_of(state: dict[str, Any]) -> np.ndarray:
+        """The distribution mean ``(D,)`` held in :meth:`state`, read without touching NumPy's global RNG."""
+        return np.asarray(_unpickle(state).mean, np.float32)
+
+
+def _unpickle(state: dict[str, Any]) -> Any:
+    try:
+        return pickle.loads(state["es"])
+    except (pickle.UnpicklingError, KeyError, EOFError) as err:
+        raise CheckpointError(f"the CMA-ES state in the checkpoint is unreadable ({type(err).__name__})") from None

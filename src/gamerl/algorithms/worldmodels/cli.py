@@ -159,6 +159,8 @@ class EvaluateControllerArgs:
     """retro-contest: agent steps per level (the contest: 1,000,000)"""
     baseline: Literal["random", "jerk"] | None = None
     """retro-contest: score this baseline policy instead of the controller"""
+    params: Literal["best", "last"] = "best"
+    """best: best.npz (the best periodic real-game evaluation); last: the CMA-ES mean after the last generation"""
     progress: bool = True
     """show a progress bar"""
 
@@ -184,12 +186,15 @@ def evaluate_command(args: list[str]) -> None:
             parsed.seed,
             parsed.baseline,
             parsed.progress,
+            parsed.params,
         )
         print(report.table())
         return
-    s = evaluate_controller(parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed)
+    s = evaluate_controller(
+        parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed, parsed.params
+    )
     score = f"{s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
-    print(f"{s['env_id']} controller '{s['controller']}': {score}")
+    print(f"{s['env_id']} controller '{s['controller']}' ({parsed.params} parameters): {score}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +213,8 @@ class PlayControllerArgs:
     """frames per second of the video"""
     seed: int = 0
     """episode seed"""
+    params: Literal["best", "last"] = "best"
+    """best: best.npz; last: the CMA-ES mean after the last generation"""
 
 
 def play_command(args: list[str]) -> None:
@@ -215,5 +222,7 @@ def play_command(args: list[str]) -> None:
     parsed = tyro.cli(PlayControllerArgs, args=args, prog="gamerl play")
     from gamerl.algorithms.worldmodels.evaluate import record_controller
 
-    out = record_controller(parsed.run_dir, parsed.controller, parsed.out, parsed.max_steps, parsed.seed, parsed.fps)
+    out = record_controller(
+        parsed.run_dir, parsed.controller, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.params
+    )
     print(f"video: {out}")

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -48,6 +48,8 @@ from gamerl.training.progress import TrainingProgress
 CONTROLLER_DIR = "controller"
 CHECKPOINT = "checkpoints/controller.pt"
 BEST = "best.npz"
+Kept = Literal["best", "last"]
+"""which parameters of a stage to play: ``best.npz`` or the last CMA-ES distribution mean"""
 
 
 def make_evaluator(settings: RealRollouts, config: ControllerConfig) -> Evaluator:
@@ -316,10 +318,13 @@ class ControllerTrainer:
         return self.out
 
 
-def load_best(stage_dir: Path) -> np.ndarray:
-    """The parameters kept in ``stage_dir/best.npz`` ``(D,)``."""
-    path = Path(stage_dir) / BEST
+def load_params(stage_dir: Path, which: Kept = "best") -> np.ndarray:
+    """A stage's controller parameters ``(D,)``: ``best`` the ones kept in ``best.npz``, ``last`` the CMA-ES
+    distribution mean after the last checkpointed generation."""
+    path = Path(stage_dir) / (BEST if which == "best" else CHECKPOINT)
     if not path.is_file():
-        raise RunDirError(f"{stage_dir} has no {BEST}: train the controller first ('gamerl train controller')")
+        raise RunDirError(f"{stage_dir} has no {path.name}: train the controller first ('gamerl train controller')")
+    if which == "last":
+        return Evolution.mean_of(load_checkpoint(path, SYSTEM)["evolution"])
     with np.load(path) as data:
         return np.asarray(data["params"], np.float32)

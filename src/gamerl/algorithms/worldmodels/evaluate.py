@@ -1,8 +1,9 @@
 """Score and watch a trained World Models controller in the real game.
 
-``gamerl evaluate RUN_DIR --controller NAME``: the controller's ``best.npz`` over N episodes (seeds never
-used in training), mean ± std, per-episode JSON in the stage's ``eval/``; ``--protocol retro-contest``: the
-Retro Contest's per-level scores instead. ``gamerl play RUN_DIR``: a GIF or mp4 of one episode.
+``gamerl evaluate RUN_DIR --controller NAME``: the controller's ``best.npz`` (or, ``--params last``, the
+last CMA-ES distribution mean) over N episodes (seeds never used in training), mean ± std, per-episode JSON
+in the stage's ``eval/``; ``--protocol retro-contest``: the Retro Contest's per-level scores instead.
+``gamerl play RUN_DIR``: a GIF or mp4 of one episode.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from gamerl.algorithms.worldmodels.agent import WorldModelAgent
 from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
-from gamerl.algorithms.worldmodels.control import ControllerStage, load_best, make_evaluator
+from gamerl.algorithms.worldmodels.control import ControllerStage, Kept, load_params, make_evaluator
 from gamerl.atomic import write_json_atomic
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
@@ -27,11 +28,11 @@ EVAL_SEED_BASE = 2**30
 
 
 def evaluate_controller(
-    run_dir: Path, name: str | None = None, episodes: int = 100, workers: int = 2, seed: int = 0
+    run_dir: Path, name: str | None = None, episodes: int = 100, workers: int = 2, seed: int = 0, which: Kept = "best"
 ) -> dict[str, Any]:
-    """Play ``episodes`` real episodes with the stage's best parameters; write and return the summary."""
+    """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary."""
     stage = ControllerStage.read(run_dir, name)
-    params = load_best(stage.out)
+    params = load_params(stage.out, which)
     tasks = [RolloutTask(0, params, EVAL_SEED_BASE + seed + i) for i in range(episodes)]
     local = dataclasses.replace(stage.config, workers=workers, backend="local")
     with make_evaluator(stage.rollouts(early_stop=False), local) as evaluator:
@@ -40,6 +41,7 @@ def evaluate_controller(
     summary = {
         "env_id": stage.env_id,
         "controller": stage.out.name,
+        "params": which,
         "episodes": episodes,
         "return_mean": float(returns.mean()),
         "return_std": float(returns.std()),
@@ -47,17 +49,28 @@ def evaluate_controller(
         "steps": [r.steps for r in results],
         "seeds": [r.seed for r in results],
     }
-    write_json_atomic(stage.out / "eval" / f"results_seed{seed}.json", summary)
+    write_json_atomic(stage.out / "eval" / f"results{_suffix(which)}_seed{seed}.json", summary)
     return summary
 
 
+def _suffix(which: Kept) -> str:
+    """File-name infix of results for ``which`` parameters (none for the default, ``best``)."""
+    return "" if which == "best" else f"_{which}"
+
+
 def record_controller(
-    run_dir: Path, name: str | None, out: Path | None, max_steps: int, seed: int = 0, fps: int = 15
+    run_dir: Path,
+    name: str | None,
+    out: Path | None,
+    max_steps: int,
+    seed: int = 0,
+    fps: int = 15,
+    which: Kept = "best",
 ) -> Path:
-    """Record one real episode of the stage's best controller as a GIF or mp4; returns the file."""
+    """Record one real episode of the stage's ``which`` controller as a GIF or mp4; returns the file."""
     stage = ControllerStage.read(run_dir, name)
     path = video_path(stage.out, out)
-    agent = stage.agent(load_best(stage.out))
+    agent = stage.agent(load_params(stage.out, which))
     env = make_env(stage.env_id, stage.model.frame_skip)
     obs, _ = env.reset(seed=EVAL_SEED_BASE + seed)
     frames = [obs]
@@ -90,19 +103,21 @@ def contest_controller(
     seed: int = 0,
     baseline: str | None = None,
     progress: bool = True,
+    which: Kept = "best",
 ) -> ContestReport:
-    """The Retro Contest protocol for the stage's best controller (or a ``baseline``: random, jerk); the
+    """The Retro Contest protocol for the stage's ``which`` controller (or a ``baseline``: random, jerk); the
     report is written to the stage's ``eval/contest_*.json``."""
     stage = ControllerStage.read(run_dir, name)
     if baseline is not None:
         make_policy = baseline_policy(baseline, seed)
     else:
-        params = load_best(stage.out)
+        params = load_params(stage.out, which)
 
         def make_policy() -> WorldModelAgent:
             return stage.agent(params)
 
     pairs = contest_levels_for(stage.env_id, levels)
     report = evaluate_contest(make_policy, pairs, timesteps_per_level, stage.model.frame_skip, seed, progress)
-    report.save(stage.out / "eval" / f"contest_{baseline or 'controller'}_seed{seed}.json")
+    player = baseline or f"controller{_suffix(which)}"
+    report.save(stage.out / "eval" / f"contest_{player}_seed{seed}.json")
     return report
