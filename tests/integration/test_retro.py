@@ -77,6 +77,20 @@ def test_airstriker_fires_when_b_is_held_thanks_to_turbo() -> None:
     env.close()
 
 
+def test_training_play_varies_with_the_seed_through_the_sticky_frame_skip() -> None:
+    from gamerl.algorithms.worldmodels.collect import make_env
+
+    env = make_env("Airstriker-Genesis-v0", 4)  # what collection and real-game rollouts play
+    hold = np.array([0, 1, 0, 1])  # a deterministic policy: RIGHT and fire
+    lengths = []
+    for seed in (1, 1, 2, 3):
+        env.reset(seed=seed)
+        lengths.append(next(s for s in range(1, 5000) if any(env.step(hold)[2:4])))
+    env.close()
+    assert lengths[0] == lengths[1]  # an episode is a function of its seed
+    assert len(set(lengths)) > 1  # without the sticky frame skip every episode was the same
+
+
 def test_bk2_recording_imports_at_the_agent_frame_skip(tmp_path: Path) -> None:
     env = make_retro("Airstriker-Genesis-v0", frame_skip=4)
     env.unwrapped.auto_record(str(tmp_path))

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
+from gamerl.envs.wrappers import StickyFrameSkip
 from gamerl.errors import ConfigError
 from gamerl.evaluation.retro_contest import (
     ContestReport,
     Episode,
     LevelResult,
-    StickyFrameSkip,
     baseline_policy,
     completion_bonus,
     episode_score,

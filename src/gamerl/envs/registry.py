@@ -8,6 +8,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from gamerl.envs.retro import CONTEST_STICKY_PROB
 from gamerl.errors import EnvNotFoundError
 
 
@@ -73,8 +74,9 @@ register(
     EnvSpec(
         "Airstriker-Genesis-v0",
         "gamerl.envs.retro:make_retro",
-        "Genesis shooter (ROM ships with stable-retro), Sonic buttons LEFT RIGHT DOWN B (B on turbo), frame skip 4",
-        {"game": "Airstriker-Genesis-v0"},
+        "Genesis shooter (ROM ships with stable-retro), Sonic buttons LEFT RIGHT DOWN B (B on turbo), "
+        "the contest's sticky frame skip 4",
+        {"game": "Airstriker-Genesis-v0", "sticky_prob": CONTEST_STICKY_PROB},
     )
 )
 for _game, _title in (
@@ -86,8 +88,9 @@ for _game, _title in (
         EnvSpec(
             _game,
             "gamerl.envs.retro:make_retro",
-            f"{_title} (import your ROM: python -m stable_retro.import DIR), contest reward, frame skip 4",
-            {"game": _game},
+            f"{_title} (import your ROM: python -m stable_retro.import DIR), contest reward, "
+            "the contest's sticky frame skip 4",
+            {"game": _game, "sticky_prob": CONTEST_STICKY_PROB},
         )
     )
 register(

@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
-from gamerl.envs.wrappers import ButtonSubset, FrameSkip, Turbo
+from gamerl.envs.wrappers import ButtonSubset, FrameSkip, StickyFrameSkip, Turbo
 from gamerl.errors import DependencyError, EnvNotFoundError
 
 SONIC_BUTTONS = ("LEFT", "RIGHT", "DOWN", "B")
 """the seed's independent buttons; UP is useless and A and C do what B does"""
+
+CONTEST_STICKY_PROB = 0.25
+"""the contest's sticky frame skip: probability that the previous action lasts one more frame"""
 
 TURBO_BUTTONS = {"Airstriker-Genesis-v0": ("B",)}
 """buttons on turbo per game: Airstriker fires once per press of B (measured: a held B fires once, B pressed
@@ -89,9 +93,14 @@ def make_retro(
     buttons: tuple[str, ...] = SONIC_BUTTONS,
     render_mode: str | None = None,
     turbo: bool = True,
+    sticky_prob: float = 0.0,
 ) -> gym.Env[Any, Any]:
     """A Genesis ``game`` at save state ``level`` (default: the game's own),
     actions ``MultiBinary(len(buttons))``, the game's :data:`TURBO_BUTTONS` on turbo unless ``not turbo``.
+
+    ``sticky_prob`` > 0 makes the frame skip the Retro Contest's sticky one (:class:`StickyFrameSkip`,
+    re-seeded by ``reset(seed=...)``): the emulator itself has no randomness, so without it every episode
+    under a deterministic policy is the same.
 
     Observations are ``(224, 320, 3)`` uint8 RGB; each action lasts ``frame_skip`` emulator frames. Sonic
     games use the contest scenario (horizontal progress reward + completion bonus). Only one retro env can
@@ -102,7 +111,11 @@ def make_retro(
     scenario = "contest" if game in SONIC_GAMES else None
     state = level if level is not None else retro.State.DEFAULT
     env = retro.make(game, state=state, scenario=scenario, render_mode=render_mode)
-    env = FrameSkip(ButtonSubset(env, list(env.unwrapped.buttons), buttons), frame_skip)
+    env = ButtonSubset(env, list(env.unwrapped.buttons), buttons)
+    if sticky_prob:
+        env = StickyFrameSkip(env, frame_skip, sticky_prob, np.random.default_rng())
+    else:
+        env = FrameSkip(env, frame_skip)
     return with_turbo(env, game) if turbo else env
 
 

@@ -8,6 +8,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gamerl.errors import ConfigError
+
 
 class FrameSkip(gym.Wrapper[Any, Any, Any, Any]):
     """Repeat each action for ``skip`` emulator frames, sum the rewards, return the last frame.
@@ -27,6 +29,46 @@ class FrameSkip(gym.Wrapper[Any, Any, Any, Any]):
         total = 0.0
         for _ in range(self.skip):
             obs, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return obs, total, terminated, truncated, info
+
+
+class StickyFrameSkip(gym.Wrapper[Any, Any, Any, Any]):
+    """The contest's frame skip: each action lasts ``skip`` frames, except that with probability
+    ``sticky_prob`` the previous action stays on for the first of them (retro-contest's
+    ``StochasticFrameSkip``). ``sticky_prob=0`` is a plain frame skip. ``reset(seed=s)`` re-seeds the
+    stickiness draws, so an episode is a function of its seed."""
+
+    def __init__(self, env: gym.Env[Any, Any], skip: int, sticky_prob: float, rng: np.random.Generator) -> None:
+        self.check(skip, sticky_prob)
+        super().__init__(env)
+        self.skip, self.sticky_prob, self.rng = skip, sticky_prob, rng
+        self._current: Any = None
+
+    @staticmethod
+    def check(skip: int, sticky_prob: float) -> None:
+        """Raise a one-line :class:`ConfigError` for a frame skip below 1 or a probability outside [0, 1]."""
+        if skip < 1:
+            raise ConfigError(f"frame_skip must be >= 1, got {skip}")
+        if not 0.0 <= sticky_prob <= 1.0:
+            raise ConfigError(f"sticky_prob must be in [0, 1], got {sticky_prob}")
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Forget the held action; a ``seed`` also re-seeds the stickiness draws."""
+        self._current = None
+        if kwargs.get("seed") is not None:
+            self.rng = np.random.default_rng(kwargs["seed"])
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step ``skip`` frames (fewer if the episode ends), summing the rewards."""
+        total = 0.0
+        for i in range(self.skip):
+            if self._current is None or i == 1 or (i == 0 and self.rng.random() >= self.sticky_prob):
+                self._current = action
+            obs, reward, terminated, truncated, info = self.env.step(self._current)
             total += float(reward)
             if terminated or truncated:
                 break

@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, SupportsFloat, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
@@ -48,7 +48,8 @@ from gymnasium.wrappers import TimeLimit
 
 from gamerl.algorithms.worldmodels.policies import CollectPolicy, JerkPolicy, RandomPolicy
 from gamerl.atomic import write_json_atomic
-from gamerl.envs.retro import SONIC_BUTTONS, SONIC_GAMES, check_rom, make_retro, with_turbo
+from gamerl.envs.retro import CONTEST_STICKY_PROB, SONIC_BUTTONS, SONIC_GAMES, check_rom, make_retro, with_turbo
+from gamerl.envs.wrappers import StickyFrameSkip
 from gamerl.errors import ConfigError
 from gamerl.training.progress import TrainingProgress
 
@@ -60,9 +61,6 @@ COMPLETION_BONUS = 1_000.0
 
 CONTEST_FRAME_LIMIT = 18_000
 """the contest's episode limit in emulator frames (5 minutes at 60 FPS; 4,500 steps at frame skip 4)"""
-
-CONTEST_STICKY_PROB = 0.25
-"""the contest's sticky frame skip: probability that the previous action lasts one more frame"""
 
 CONTEST_TIMESTEPS_PER_LEVEL = 1_000_000
 """the contest's budget per test level"""
@@ -247,43 +245,6 @@ class ContestReport:
     def save(self, path: Path) -> Path:
         """Write :meth:`to_dict` as JSON to ``path`` atomically."""
         return write_json_atomic(Path(path), self.to_dict())
-
-
-class StickyFrameSkip(gym.Wrapper[Any, Any, Any, Any]):
-    """The contest's frame skip: each action lasts ``skip`` frames, except that with probability
-    ``sticky_prob`` the previous action stays on for the first of them (retro-contest's
-    ``StochasticFrameSkip``). ``sticky_prob=0`` is a plain frame skip."""
-
-    def __init__(self, env: gym.Env[Any, Any], skip: int, sticky_prob: float, rng: np.random.Generator) -> None:
-        self.check(skip, sticky_prob)
-        super().__init__(env)
-        self.skip, self.sticky_prob, self.rng = skip, sticky_prob, rng
-        self._current: Any = None
-
-    @staticmethod
-    def check(skip: int, sticky_prob: float) -> None:
-        """Raise a one-line :class:`ConfigError` for a frame skip below 1 or a probability outside [0, 1]."""
-        if skip < 1:
-            raise ConfigError(f"frame_skip must be >= 1, got {skip}")
-        if not 0.0 <= sticky_prob <= 1.0:
-            raise ConfigError(f"sticky_prob must be in [0, 1], got {sticky_prob}")
-
-    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        """Forget the held action."""
-        self._current = None
-        return self.env.reset(**kwargs)
-
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Step ``skip`` frames (fewer if the episode ends), summing the rewards."""
-        total = 0.0
-        for i in range(self.skip):
-            if self._current is None or i == 1 or (i == 0 and self.rng.random() >= self.sticky_prob):
-                self._current = action
-            obs, reward, terminated, truncated, info = self.env.step(self._current)
-            total += float(reward)
-            if terminated or truncated:
-                break
-        return obs, total, terminated, truncated, info
 
 
 def make_contest_env(
