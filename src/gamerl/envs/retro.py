@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gamerl.envs.wrappers import ButtonSubset, FrameSkip, StickyFrameSkip, Turbo
+from gamerl.envs.wrappers import ButtonSubset, StickyFrameSkip, Turbo
 from gamerl.errors import DependencyError, EnvNotFoundError
 
 SONIC_BUTTONS = ("LEFT", "RIGHT", "DOWN", "B")
@@ -94,13 +94,14 @@ def make_retro(
     render_mode: str | None = None,
     turbo: bool = True,
     sticky_prob: float = 0.0,
+    rng: np.random.Generator | None = None,
 ) -> gym.Env[Any, Any]:
     """A Genesis ``game`` at save state ``level`` (default: the game's own),
     actions ``MultiBinary(len(buttons))``, the game's :data:`TURBO_BUTTONS` on turbo unless ``not turbo``.
 
     ``sticky_prob`` > 0 makes the frame skip the Retro Contest's sticky one (:class:`StickyFrameSkip`,
-    re-seeded by ``reset(seed=...)``): the emulator itself has no randomness, so without it every episode
-    under a deterministic policy is the same.
+    drawing from ``rng``, re-seeded by ``reset(seed=...)``): the emulator itself has no randomness, so
+    without it every episode under a deterministic policy is the same.
 
     Observations are ``(224, 320, 3)`` uint8 RGB; each action lasts ``frame_skip`` emulator frames. Sonic
     games use the contest scenario (horizontal progress reward + completion bonus). Only one retro env can
@@ -112,21 +113,9 @@ def make_retro(
     state = level if level is not None else retro.State.DEFAULT
     env = retro.make(game, state=state, scenario=scenario, render_mode=render_mode)
     env = ButtonSubset(env, list(env.unwrapped.buttons), buttons)
-    if sticky_prob:
-        env = StickyFrameSkip(env, frame_skip, sticky_prob, np.random.default_rng())
-    else:
-        env = FrameSkip(env, frame_skip)
-    return with_turbo(env, game) if turbo else env
-
-
-def with_turbo(env: gym.Env[Any, Any], game: str) -> gym.Env[Any, Any]:
-    """``env`` (a frame-skipped ``game`` with Sonic-style button subset actions) with ``game``'s
-    :data:`TURBO_BUTTONS` on turbo; unchanged for a game without any."""
-    buttons = TURBO_BUTTONS.get(game, ())
-    if not buttons:
-        return env
-    pad = env.get_wrapper_attr("keep")
-    return Turbo(env, [pad.index(b) for b in buttons])
+    env = StickyFrameSkip(env, frame_skip, sticky_prob, rng if rng is not None else np.random.default_rng())
+    turbo_buttons = TURBO_BUTTONS.get(game, ()) if turbo else ()
+    return Turbo(env, [buttons.index(b) for b in turbo_buttons]) if turbo_buttons else env
 
 
 def set_level(env: gym.Env[Any, Any], level: str) -> None:

@@ -48,7 +48,7 @@ from gymnasium.wrappers import TimeLimit
 
 from gamerl.algorithms.worldmodels.policies import CollectPolicy, JerkPolicy, RandomPolicy
 from gamerl.atomic import write_json_atomic
-from gamerl.envs.retro import CONTEST_STICKY_PROB, SONIC_BUTTONS, SONIC_GAMES, check_rom, make_retro, with_turbo
+from gamerl.envs.retro import CONTEST_STICKY_PROB, SONIC_BUTTONS, SONIC_GAMES, check_rom, make_retro
 from gamerl.envs.wrappers import StickyFrameSkip
 from gamerl.errors import ConfigError
 from gamerl.training.progress import TrainingProgress
@@ -250,10 +250,9 @@ class ContestReport:
 def make_contest_env(
     game: str, level: str, frame_skip: int, sticky_prob: float, rng: np.random.Generator
 ) -> gym.Env[Any, Any]:
-    """``game`` at ``level`` as the contest played it: Sonic buttons, sticky frame skip, 18,000-frame limit
-    (and the game's turbo buttons, pressed per step as in training)."""
-    env = StickyFrameSkip(make_retro(game, level, frame_skip=1, turbo=False), frame_skip, sticky_prob, rng)
-    env = with_turbo(env, game)
+    """``game`` at ``level`` as the contest played it: Sonic buttons, sticky frame skip drawing from ``rng``,
+    18,000-frame limit (and the game's turbo buttons, as in training)."""
+    env = make_retro(game, level, frame_skip, sticky_prob=sticky_prob, rng=rng)
     return TimeLimit(env, max_episode_steps=max_episode_steps(frame_skip))
 
 
