@@ -16,6 +16,10 @@ def _check(checks: list[tuple[bool, str]]) -> None:
             raise ConfigError(message)
 
 
+KeptParams = Literal["best", "last"]
+"""which parameters of a controller stage to play: ``best.npz`` or the last CMA-ES distribution mean"""
+
+
 @dataclasses.dataclass(frozen=True)
 class CollectConfig:
     """Play a game with a data policy (or import human .bk2 replays) into a rollout store."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import tyro
 
-from gamerl.config.worldmodels import CollectConfig, ControllerConfig, MDNConfig, VAEConfig
+from gamerl.config.worldmodels import CollectConfig, ControllerConfig, KeptParams, MDNConfig, VAEConfig
 
 
 def collect_command(args: list[str]) -> None:
@@ -159,7 +159,7 @@ class EvaluateControllerArgs:
     """retro-contest: agent steps per level (the contest: 1,000,000)"""
     baseline: Literal["random", "jerk"] | None = None
     """retro-contest: score this baseline policy instead of the controller"""
-    params: Literal["best", "last"] = "best"
+    params: KeptParams = "best"
     """best: best.npz (the best periodic real-game evaluation); last: the CMA-ES mean after the last generation"""
     progress: bool = True
     """show a progress bar"""
@@ -213,7 +213,7 @@ class PlayControllerArgs:
     """frames per second of the video"""
     seed: int = 0
     """episode seed"""
-    params: Literal["best", "last"] = "best"
+    params: KeptParams = "best"
     """best: best.npz; last: the CMA-ES mean after the last generation"""
 
 

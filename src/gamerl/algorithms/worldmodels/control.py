@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -35,7 +35,7 @@ from gamerl.algorithms.worldmodels.dream_env import BatchedDream
 from gamerl.algorithms.worldmodels.stages import LATENTS, SYSTEM
 from gamerl.atomic import atomic_write, write_json_atomic
 from gamerl.config.base import config_from_dict, config_to_dict
-from gamerl.config.worldmodels import ControllerConfig
+from gamerl.config.worldmodels import ControllerConfig, KeptParams
 from gamerl.data.datasets import Latents
 from gamerl.errors import RunDirError
 from gamerl.evolution.cmaes import Evolution
@@ -48,8 +48,6 @@ from gamerl.training.progress import TrainingProgress
 CONTROLLER_DIR = "controller"
 CHECKPOINT = "checkpoints/controller.pt"
 BEST = "best.npz"
-Kept = Literal["best", "last"]
-"""which parameters of a stage to play: ``best.npz`` or the last CMA-ES distribution mean"""
 
 
 def make_evaluator(settings: RealRollouts, config: ControllerConfig) -> Evaluator:
@@ -318,7 +316,7 @@ class ControllerTrainer:
         return self.out
 
 
-def load_params(stage_dir: Path, which: Kept = "best") -> np.ndarray:
+def load_params(stage_dir: Path, which: KeptParams = "best") -> np.ndarray:
     """A stage's controller parameters ``(D,)``: ``best`` the ones kept in ``best.npz``, ``last`` the CMA-ES
     distribution mean after the last checkpointed generation."""
     path = Path(stage_dir) / (BEST if which == "best" else CHECKPOINT)

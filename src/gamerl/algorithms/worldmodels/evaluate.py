@@ -16,8 +16,9 @@ import numpy as np
 
 from gamerl.algorithms.worldmodels.agent import WorldModelAgent
 from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
-from gamerl.algorithms.worldmodels.control import ControllerStage, Kept, load_params, make_evaluator
+from gamerl.algorithms.worldmodels.control import ControllerStage, load_params, make_evaluator
 from gamerl.atomic import write_json_atomic
+from gamerl.config.worldmodels import KeptParams
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
@@ -28,7 +29,12 @@ EVAL_SEED_BASE = 2**30
 
 
 def evaluate_controller(
-    run_dir: Path, name: str | None = None, episodes: int = 100, workers: int = 2, seed: int = 0, which: Kept = "best"
+    run_dir: Path,
+    name: str | None = None,
+    episodes: int = 100,
+    workers: int = 2,
+    seed: int = 0,
+    which: KeptParams = "best",
 ) -> dict[str, Any]:
     """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary."""
     stage = ControllerStage.read(run_dir, name)
@@ -53,7 +59,7 @@ def evaluate_controller(
     return summary
 
 
-def _suffix(which: Kept) -> str:
+def _suffix(which: KeptParams) -> str:
     """File-name infix of results for ``which`` parameters (none for the default, ``best``)."""
     return "" if which == "best" else f"_{which}"
 
@@ -65,7 +71,7 @@ def record_controller(
     max_steps: int,
     seed: int = 0,
     fps: int = 15,
-    which: Kept = "best",
+    which: KeptParams = "best",
 ) -> Path:
     """Record one real episode of the stage's ``which`` controller as a GIF or mp4; returns the file."""
     stage = ControllerStage.read(run_dir, name)
@@ -103,7 +109,7 @@ def contest_controller(
     seed: int = 0,
     baseline: str | None = None,
     progress: bool = True,
-    which: Kept = "best",
+    which: KeptParams = "best",
 ) -> ContestReport:
     """The Retro Contest protocol for the stage's ``which`` controller (or a ``baseline``: random, jerk); the
     report is written to the stage's ``eval/contest_*.json``."""
