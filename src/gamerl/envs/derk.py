@@ -34,6 +34,10 @@ from gamerl.errors import ConfigError, DependencyError, GamerlError
 
 OBS_SIZE = 64
 STEPS_PER_GAME = 150
+FRIEND_STATUE_DISTANCE = 2
+"""observation column: distance to the own statue (the sensor reads 1.0 beyond its range)"""
+POSITION_UP_DOWN = 29
+"""observation column: position along the axis between the statues, in the team's own frame (< 0: own half)"""
 HEAD_NAMES = ("move_x", "rotate", "chase_focus", "cast_slot", "focus")
 ITEMS = {
     "arms": ("Talons", "BloodClaws", "Cleavers", "Cripplers", "Pistol", "Magnum", "Blaster"),

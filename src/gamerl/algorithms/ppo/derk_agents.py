@@ -11,7 +11,16 @@ from gamerl.algorithms.ppo.heads import env_values, heads_for_space
 from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam
 from gamerl.algorithms.ppo.session import load_model
 from gamerl.config.ppo import PPOConfig
-from gamerl.envs.derk import HEAD_NAMES, OBS_SIZE, DerkBatch, DerkBrowserError, DerkSettings, action_space
+from gamerl.envs.derk import (
+    FRIEND_STATUE_DISTANCE,
+    HEAD_NAMES,
+    OBS_SIZE,
+    POSITION_UP_DOWN,
+    DerkBatch,
+    DerkBrowserError,
+    DerkSettings,
+    action_space,
+)
 
 
 class DerkAgents:
@@ -19,7 +28,10 @@ class DerkAgents:
 
     At the end of each game every arena reports ``return`` (mean reward per home derkling), ``win``
     (home team reward > away team reward, gym-derk's definition), ``score``/``opponent_score`` (team
-    rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0) and the team stats.
+    rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0), the team stats, and where the
+    home derklings spent the game, read from their observations every step: ``home_half`` (share of
+    steps in their own half) and ``statue_distance`` (mean distance to their statue, 1.0 beyond sensor
+    range). The game's own ``timeSpentHome*`` rewards are paid only every few seconds of game time.
     """
 
     def __init__(self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9) -> None:
@@ -32,11 +44,17 @@ class DerkAgents:
         self._obs = np.zeros((2 * self.num_agents, OBS_SIZE), np.float32)
         self._returns = np.zeros(2 * self.num_agents)
         self._dead = np.zeros(2 * self.num_agents, dtype=bool)
+        self._home_half = np.zeros(self.num_agents)
+        self._statue_distance = np.zeros(self.num_agents)
+        self._steps = 0
 
     def _start(self, obs: np.ndarray) -> np.ndarray:
         self._obs = obs
         self._returns[:] = 0
         self._dead[:] = False
+        self._home_half[:] = 0
+        self._statue_distance[:] = 0
+        self._steps = 0
         self.opponent.new_game()
         return obs[: self.num_agents]
 
@@ -56,6 +74,9 @@ class DerkAgents:
             return StepResult(first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), [])
         self._returns += rewards
         self._dead |= obs[:, 0] <= 0.0
+        self._home_half += obs[: self.num_agents, POSITION_UP_DOWN] < 0.0
+        self._statue_distance += obs[: self.num_agents, FRIEND_STATUE_DISTANCE]
+        self._steps += 1
         self._obs = obs
         if not done:
             return StepResult(obs[: self.num_agents], rewards[: self.num_agents], np.zeros(self.num_agents, bool), [])
@@ -69,6 +90,8 @@ class DerkAgents:
             "return": float(self._returns[home].mean()),
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),
+            "home_half": float(self._home_half[home].mean() / self._steps),
+            "statue_distance": float(self._statue_distance[home].mean() / self._steps),
         }
         if stats is not None:
             mine, theirs = stats[arena], stats[self.n_arenas + arena]

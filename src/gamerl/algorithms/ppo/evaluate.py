@@ -38,7 +38,8 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
 
 
 def summarize_games(games: list[dict[str, float]], derk: bool) -> dict[str, float]:
-    """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates."""
+    """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates
+    and where the team stayed (``mean_home_half``, ``mean_statue_distance``)."""
     returns = [g["return"] for g in games]
     summary = {
         "episodes": float(len(games)),
@@ -53,6 +54,8 @@ def summarize_games(games: list[dict[str, float]], derk: bool) -> dict[str, floa
             ("mean_opponent_score", "opponent_score"),
             ("mean_kills", "kills"),
             ("mean_deaths", "deaths"),
+            ("mean_home_half", "home_half"),
+            ("mean_statue_distance", "statue_distance"),
         ):
             summary[out] = float(np.mean([g[key] for g in games]))
     return summary

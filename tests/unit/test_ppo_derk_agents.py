@@ -1,0 +1,51 @@
+"""Derk's per-game statistics, from scripted observations (the game itself is tested in integration)."""
+
+import numpy as np
+import pytest
+
+from gamerl.algorithms.ppo.derk_agents import DerkAgents
+from gamerl.algorithms.ppo.opponents import RandomTeam
+from gamerl.envs.derk import FRIEND_STATUE_DISTANCE, OBS_SIZE, POSITION_UP_DOWN
+
+
+class ScriptedArena:
+    """One arena whose home derklings walk from their own half into the enemy's, one step at a time."""
+
+    n_arenas = 1
+
+    def __init__(self, positions: list[float], distances: list[float]) -> None:
+        self.positions, self.distances, self.t = positions, distances, 0
+
+    def _obs(self) -> np.ndarray:
+        obs = np.full((6, OBS_SIZE), 0.5, np.float32)  # every derkling alive (hitpoints 0.5)
+        obs[:, POSITION_UP_DOWN] = self.positions[self.t - 1] if self.t else -0.1
+        obs[:, FRIEND_STATUE_DISTANCE] = self.distances[self.t - 1] if self.t else 0.3
+        return obs
+
+    def reset(self) -> np.ndarray:
+        self.t = 0
+        return self._obs()
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, np.ndarray | None]:
+        self.t += 1
+        done = self.t == len(self.positions)
+        stats = np.array([[13.0, 4.0, 1.0, 1.0, 1.0], [4.0, 13.0, 1.0, 1.0, 1.0]], np.float32) if done else None
+        return self._obs(), np.ones(6, np.float32), done, stats
+
+    def close(self) -> None:
+        pass
+
+
+def test_game_stats_say_where_the_team_stayed() -> None:
+    arena = ScriptedArena(positions=[-0.2, -0.05, 0.3, 0.4], distances=[0.2, 0.4, 1.0, 1.0])
+    agents = DerkAgents(arena, RandomTeam(0))  # type: ignore[arg-type]
+    agents.reset()
+    results = [agents.step(np.zeros((3, 5))) for _ in range(4)]
+    assert [len(r.episodes) for r in results] == [0, 0, 0, 1]
+    game = results[-1].episodes[0]
+    assert game["home_half"] == pytest.approx(0.5)  # 2 of the 4 steps in their own half
+    assert game["statue_distance"] == pytest.approx(0.65)
+    assert game["win"] == 1.0 and game["return"] == 4.0
+    agents.reset()  # a new game starts its counts afresh
+    again = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
+    assert (again["home_half"], again["statue_distance"]) == pytest.approx((0.5, 0.65))
