@@ -23,7 +23,7 @@ def test_shared_encoder_feeds_both_heads_once() -> None:
     dist, values = shared(obs)
     assert values.shape == (5,)
     assert torch.allclose(values, shared.state_value(obs))
-    assert torch.allclose(dist.dists[0].logits, shared.dist(obs).dists[0].logits)
+    assert torch.allclose(dist.parts[0], shared.dist(obs).parts[0])
     trained_by_policy = {id(p) for p in shared.policy_parameters()}
     assert all(id(p) in trained_by_policy for p in shared.encoder.parameters())
     assert not any(id(p) in trained_by_policy for p in shared.value.parameters())
