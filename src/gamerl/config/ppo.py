@@ -115,7 +115,7 @@ class PPOConfig(RunConfig):
 
 DERK_ARENAS = 128
 """A Derk step costs about the same whatever the arena count until the browser fills both cores: home
-agent-steps/s measured here were 90 with 16 arenas, 480–680 with 128, 960 with 256. 4 minibatches of
+agent-steps/s measured here were 90 with 16 arenas, 475–680 with 128, 960 with 256. 4 minibatches of
 128 x 3 x 150 samples are about the report's batch (50 arenas, 1 minibatch)."""
 
 PRESETS: dict[str, tuple[str, PPOConfig]] = {
