@@ -24,18 +24,22 @@ class FrameSkip(gym.Wrapper[Any, Any, Any, Any]):
         super().__init__(env)
         self.skip = skip
 
+    def frame_action(self, frame: int, action: Any) -> Any:
+        """The action pressed on frame ``frame`` (0 … skip-1) of a step: ``action`` on every frame."""
+        return action
+
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Step ``skip`` frames (fewer if the episode ends) with the same action."""
+        """Step ``skip`` frames (fewer if the episode ends), summing the rewards."""
         total = 0.0
-        for _ in range(self.skip):
-            obs, reward, terminated, truncated, info = self.env.step(action)
+        for i in range(self.skip):
+            obs, reward, terminated, truncated, info = self.env.step(self.frame_action(i, action))
             total += float(reward)
             if terminated or truncated:
                 break
         return obs, total, terminated, truncated, info
 
 
-class StickyFrameSkip(gym.Wrapper[Any, Any, Any, Any]):
+class StickyFrameSkip(FrameSkip):
     """The contest's frame skip: each action lasts ``skip`` frames, except that with probability
     ``sticky_prob`` the previous action stays on for the first of them (retro-contest's
     ``StochasticFrameSkip``). ``sticky_prob=0`` is a plain frame skip. ``reset(seed=s)`` re-seeds the
@@ -43,8 +47,8 @@ class StickyFrameSkip(gym.Wrapper[Any, Any, Any, Any]):
 
     def __init__(self, env: gym.Env[Any, Any], skip: int, sticky_prob: float, rng: np.random.Generator) -> None:
         self.check(skip, sticky_prob)
-        super().__init__(env)
-        self.skip, self.sticky_prob, self.rng = skip, sticky_prob, rng
+        super().__init__(env, skip)
+        self.sticky_prob, self.rng = sticky_prob, rng
         self._current: Any = None
 
     @staticmethod
@@ -62,17 +66,11 @@ class StickyFrameSkip(gym.Wrapper[Any, Any, Any, Any]):
             self.rng = np.random.default_rng(kwargs["seed"])
         return self.env.reset(**kwargs)
 
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Step ``skip`` frames (fewer if the episode ends), summing the rewards."""
-        total = 0.0
-        for i in range(self.skip):
-            if self._current is None or i == 1 or (i == 0 and self.rng.random() >= self.sticky_prob):
-                self._current = action
-            obs, reward, terminated, truncated, info = self.env.step(self._current)
-            total += float(reward)
-            if terminated or truncated:
-                break
-        return obs, total, terminated, truncated, info
+    def frame_action(self, frame: int, action: Any) -> Any:
+        """``action`` from the second frame on; on the first, the previous action with ``sticky_prob``."""
+        if self._current is None or frame == 1 or (frame == 0 and self.rng.random() >= self.sticky_prob):
+            self._current = action
+        return self._current
 
 
 class ButtonSubset(gym.ActionWrapper[Any, np.ndarray, np.ndarray]):
