@@ -43,6 +43,9 @@ def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
         assert key in records[-1]
     summary = evaluate_ppo(run_dir, episodes=4, greedy=True)
     assert summary["mean_return"] > 150
+    evaluate_ppo(run_dir, episodes=4, greedy=False)
+    saved = {p.name: json.loads(p.read_text())["greedy"] for p in (run_dir / "eval").glob("*.json")}
+    assert saved == {"results_env_greedy_seed12345.json": True, "results_env_sampled_seed12345.json": False}
 
 
 def test_same_seed_same_run(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def evaluate_ppo(
     num_envs: int | None = None,
     reward: str = "score",
 ) -> dict[str, float]:
-    """Play ``episodes`` games with the run's last weights; write and return a summary.
+    """Play ``episodes`` games with the run's last weights; write and return a summary, in
+    ``eval/results_<label>_<greedy|sampled>_seed<seed>.json`` (greedy and sampled play do not overwrite each other).
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
@@ -95,7 +96,7 @@ def evaluate_ppo(
         env.close()
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
     label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
-    name = f"results_{label}_seed{seed}.json"
+    name = f"results_{label}_{'greedy' if greedy else 'sampled'}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8")
