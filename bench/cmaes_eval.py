@@ -66,6 +66,7 @@ def side_by_side(
 
 
 def main() -> None:
+    """Parse the flags, build or load the run, measure each pair and print the table and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="World Models run with trained V and M (default: build one)")
     parser.add_argument("--population", type=int, default=64)

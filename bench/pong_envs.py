@@ -104,6 +104,7 @@ def gymnasium_async(num_envs: int, seconds: float) -> float:
 
 
 def main() -> None:
+    """Parse the flags, time both sides and print their steps/s and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--num-envs", type=int, default=16)

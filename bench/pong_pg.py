@@ -81,6 +81,7 @@ def ours(seconds: float, num_envs: int, num_workers: int, frame_skip: int) -> tu
 
 
 def main() -> None:
+    """Parse the flags, time both sides and print their steps/s and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="wall-clock per measurement")
     parser.add_argument("--num-envs", type=int, default=16, help="games gamerl plays in parallel")

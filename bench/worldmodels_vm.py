@@ -54,6 +54,7 @@ class PlainVAE(ConvVAE):
     """The same VAE decoded as public code does: the transposed convolutions one after the other."""
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """``(B, Z)`` latents → ``(B, 3, 64, 64)`` pixel logits."""
         return self.decoder(self.fc_decode(z).view(-1, self.decoder_width, 1, 1))  # type: ignore[no-any-return]
 
 
@@ -117,6 +118,7 @@ def plain_vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logv
 def vae_step(
     model: ConvVAE, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss_fn: Callable[..., torch.Tensor]
 ) -> None:
+    """One optimizer step of ``model`` on a batch ``x`` ``(B, 3, 64, 64)`` with ``loss_fn``."""
     logits, mu, logvar = model(x)
     loss = loss_fn(logits, x, mu, logvar)
     optimizer.zero_grad()
@@ -251,10 +253,12 @@ def log(message: str) -> None:
 
 
 def dir_bytes(path: Path) -> int:
+    """Total size in bytes of the files under ``path``."""
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def main() -> None:
+    """Parse the flags, time both sides of each stage and print their rates and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads of both loops")

@@ -49,6 +49,8 @@ def _take_option(args: list[str], name: str) -> tuple[str | None, list[str]]:
 
 @dataclasses.dataclass(frozen=True)
 class TrainPGArgs:
+    """Arguments of ``gamerl train pg``: a policy-gradient config and an optional run to resume."""
+
     config: Annotated[PGConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
     """continue the run in this directory from its last checkpoint (budget flags still apply)"""

@@ -111,6 +111,8 @@ def gmm_nll(pi_logits: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor, 
 
 
 class MDNLosses(NamedTuple):
+    """M's loss terms, each a scalar tensor; ``total`` is what the optimizer minimises."""
+
     total: torch.Tensor
     latent: torch.Tensor
     """mean over steps of the next-latent NLL summed over dimensions"""

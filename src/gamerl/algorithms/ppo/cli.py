@@ -14,6 +14,8 @@ from gamerl.errors import GamerlError
 
 @dataclasses.dataclass(frozen=True)
 class TrainPPOArgs:
+    """Arguments of ``gamerl train ppo``: a PPO config and an optional run to resume."""
+
     config: Annotated[PPOConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
     """continue the run in this directory from its last checkpoint (--updates/--max-minutes still apply)"""

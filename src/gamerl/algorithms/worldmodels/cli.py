@@ -22,6 +22,8 @@ def collect_command(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class TrainVAEArgs:
+    """Arguments of ``gamerl train vae``: a V config and an optional run to resume."""
+
     config: Annotated[VAEConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
     """continue the World Models run in this directory from its last V checkpoint"""
@@ -63,6 +65,8 @@ def encode_command(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class TrainMDNArgs:
+    """Arguments of ``gamerl train mdn``: the run holding the latents and an M config."""
+
     run_dir: tyro.conf.Positional[Path]
     """World Models run directory holding latents.npz (from 'gamerl encode')"""
     config: Annotated[MDNConfig, tyro.conf.arg(name="")]
@@ -112,6 +116,8 @@ def dream_command(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class TrainControllerArgs:
+    """Arguments of ``gamerl train controller``: the run with V and M, a C config and the stage name."""
+
     run_dir: tyro.conf.Positional[Path]
     """World Models run directory with trained V and M"""
     config: Annotated[ControllerConfig, tyro.conf.arg(name="")]

@@ -166,6 +166,8 @@ def store_meta(config: CollectConfig) -> StoreMeta:
 
 @dataclasses.dataclass(frozen=True)
 class CollectResult:
+    """Where a collection went and how much it holds (finished episodes, agent steps)."""
+
     store: Path
     episodes: int
     steps: int

@@ -43,6 +43,8 @@ def open_loop(
 
 @dataclasses.dataclass(frozen=True)
 class DreamResult:
+    """The files ``dream`` wrote: the prediction strip and the dream GIF."""
+
     strip: Path
     gif: Path
 
