@@ -98,7 +98,7 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
         == 0
     )
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
-    assert "mean_return" in capsys.readouterr().out
+    assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
     assert main(["train", "ppo", "--env-id", "CartPol-v1", "--runs-dir", str(tmp_path), "--no-progress"]) == 2
     assert "unknown env id 'CartPol-v1'" in capsys.readouterr().err
     assert not list(tmp_path.glob("CartPol*"))

@@ -70,7 +70,8 @@ def evaluate_command(args: list[str]) -> None:
         parsed.num_envs,
         parsed.reward,
     )
-    print(" ".join(f"{k} {v:.3f}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
+    play = "greedy" if parsed.greedy else "sampled"
+    print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
 
 
 @dataclasses.dataclass(frozen=True)
