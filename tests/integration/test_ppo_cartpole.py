@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gamerl.algorithms.ppo.evaluate import evaluate_ppo
-from gamerl.algorithms.ppo.session import load_model
+from gamerl.algorithms.ppo.session import load_model, weights_file
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.cli import main
 from gamerl.config.ppo import PRESETS, PPOConfig
@@ -67,6 +67,18 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
     assert sorted(p.name for p in (run_dir / "checkpoints").glob("model_*.pt")) == [
         f"model_00000{i}.pt" for i in range(1, 5)
     ]
+
+
+def test_evaluate_a_kept_update(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = train_ppo(_config(tmp_path, updates=2, checkpoint_every=1, run_name="kept"))
+    second = load_model(run_dir)[0].state_dict()
+    first = load_model(weights_file(run_dir, 1))[0].state_dict()
+    assert any((first[k] != second[k]).any() for k in first)
+    evaluate_ppo(run_dir, episodes=2, update=1)
+    assert (run_dir / "eval" / "results_env_sampled_update1_seed12345.json").exists()
+    assert main(["evaluate", str(run_dir), "--episodes", "2", "--update", "9"]) == 2
+    err = capsys.readouterr().err
+    assert "kept no weights after update 9 (kept: updates 1 to 2, 2 files)" in err and len(err.splitlines()) == 1
 
 
 def test_fine_tune_starts_from_the_given_weights(tmp_path: Path) -> None:

@@ -51,6 +51,8 @@ class EvaluatePPOArgs:
     """games in parallel (Derk: arenas); default: the run's, at most --episodes"""
     reward: str = "score"
     """Derk: reward counted (default: the game's score); a preset or TOML file measures a behaviour"""
+    update: int | None = None
+    """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
 
 
 def evaluate_command(args: list[str]) -> None:
@@ -69,6 +71,7 @@ def evaluate_command(args: list[str]) -> None:
         parsed.opponent_checkpoint,
         parsed.num_envs,
         parsed.reward,
+        parsed.update,
     )
     play = "greedy" if parsed.greedy else "sampled"
     print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
@@ -90,6 +93,8 @@ class PlayPPOArgs:
     """frames per second of the video"""
     greedy: bool = False
     """take the most likely action instead of sampling"""
+    update: int | None = None
+    """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
 
 
 def play_command(args: list[str]) -> None:
@@ -97,7 +102,9 @@ def play_command(args: list[str]) -> None:
     parsed = tyro.cli(PlayPPOArgs, args=args, prog="gamerl play")
     from gamerl.algorithms.ppo.evaluate import record_ppo
 
-    out = record_ppo(parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy)
+    out = record_ppo(
+        parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy, parsed.update
+    )
     print(f"video: {out}")
 
 

@@ -13,7 +13,7 @@ import torch
 
 from gamerl.algorithms.ppo.agent_env import AgentEnv
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.session import load_model, make_agent_env
+from gamerl.algorithms.ppo.session import load_model, make_agent_env, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
@@ -70,9 +70,10 @@ def evaluate_ppo(
     opponent_checkpoint: Path | None = None,
     num_envs: int | None = None,
     reward: str = "score",
+    update: int | None = None,
 ) -> dict[str, float]:
-    """Play ``episodes`` games with the run's last weights; write and return a summary, in
-    ``eval/results_<label>_<greedy|sampled>_seed<seed>.json`` (greedy and sampled play do not overwrite each other).
+    """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
+    summary, in ``eval/results_<label>_<greedy|sampled>[_update<N>]_seed<seed>.json``.
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
@@ -83,7 +84,7 @@ def evaluate_ppo(
     """
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
-    model, config = load_model(run_dir)
+    model, config = load_model(weights_file(run_dir, update))
     torch.manual_seed(seed)
     changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
     if config.env_id == DERK_ENV_ID:
@@ -96,7 +97,8 @@ def evaluate_ppo(
         env.close()
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
     label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
-    name = f"results_{label}_{'greedy' if greedy else 'sampled'}_seed{seed}.json"
+    weights = "" if update is None else f"_update{update}"
+    name = f"results_{label}_{'greedy' if greedy else 'sampled'}{weights}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8")
@@ -156,13 +158,14 @@ def record_ppo(
     seed: int = 0,
     fps: int = 10,
     greedy: bool = False,
+    update: int | None = None,
 ) -> Path:
-    """Record one game of the run's agent as GIF or mp4.
+    """Record one game of the run's agent (last weights, or those kept after ``update``) as GIF or mp4.
 
     Derk: one arena as the game's page draws it; Atari: the frames the agent sees; others: ``render()``.
     """
     out = video_path(run_dir, out)
-    model, config = load_model(run_dir)
+    model, config = load_model(weights_file(run_dir, update))
     torch.manual_seed(seed)
     if config.env_id == DERK_ENV_ID:
         from gamerl.algorithms.ppo.derk_agents import make_derk_agents

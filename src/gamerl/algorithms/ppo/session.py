@@ -77,9 +77,26 @@ def model_payload(model: ActorCritic, config: PPOConfig) -> dict[str, Any]:
     }
 
 
+def snapshot_path(run_dir: Path, update: int) -> Path:
+    """Where the weights of ``update`` are kept: ``checkpoints/model_<update>.pt``."""
+    return Path(run_dir) / "checkpoints" / f"model_{update:06d}.pt"
+
+
 def write_snapshot(run_dir: Path, update: int, payload: dict[str, Any]) -> Path:
-    """Keep the weights of ``update`` as ``checkpoints/model_<update>.pt`` (fine-tuning, opponent pools)."""
-    return save_checkpoint(run_dir / "checkpoints" / f"model_{update:06d}.pt", SYSTEM, payload)
+    """Keep the weights of ``update`` (fine-tuning, opponent pools, evaluating a past update)."""
+    return save_checkpoint(snapshot_path(run_dir, update), SYSTEM, payload)
+
+
+def weights_file(run_dir: Path, update: int | None = None) -> Path:
+    """The run's last checkpoint, or the weights kept after ``update``; a one-line error if none were kept."""
+    if update is None:
+        return Path(run_dir) / LAST
+    file = snapshot_path(run_dir, update)
+    if not file.exists():
+        kept = [int(p.stem.removeprefix("model_")) for p in snapshots(run_dir)]
+        which = f"updates {kept[0]} to {kept[-1]}, {len(kept)} files" if kept else "none"
+        raise CheckpointError(f"{run_dir} kept no weights after update {update} (kept: {which}): pass a kept --update")
+    return file
 
 
 def snapshots(run_dir: Path) -> list[Path]:
