@@ -1,10 +1,23 @@
-"""PPO's agent rows over Gymnasium vector envs: a NumPy-vectorised env's restart steps are left out."""
+"""PPO's agent rows over Gymnasium vector envs: a NumPy-vectorised env's restart steps are left out,
+time limits are told apart from the game's own ends."""
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from gamerl.algorithms.ppo.agent_env import GymAgents
-from gamerl.algorithms.ppo.train import flatten_rollout
+from gamerl.algorithms.ppo.heads import heads_for_space
+from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.train import flatten_rollout, truncation_bootstrap
+
+SHORT_CARTPOLE = "GamerlTest/CartPole3-v0"
+if SHORT_CARTPOLE not in gym.registry:
+    gym.register(
+        SHORT_CARTPOLE,
+        entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv",
+        vector_entry_point="gymnasium.envs.classic_control.cartpole:CartPoleVectorEnv",
+        max_episode_steps=3,
+    )
 
 
 def test_vectorised_cartpole_marks_its_restart_step_invalid() -> None:
@@ -50,3 +63,52 @@ def test_flatten_rollout_drops_invalid_samples() -> None:
     assert batch.actions[:, 0].tolist() == [0, 1, 3, 4, 5]
     assert batch.advantages.tolist() == [0, 1, 3, 4, 5]
     assert torch.equal(batch.obs[2], obs[1, 1])
+
+
+def test_vectorised_time_limit_is_a_truncation_with_its_final_observation() -> None:
+    env = GymAgents(SHORT_CARTPOLE, 2, seed=0)
+    env.reset()
+    results = [env.step(np.zeros((2, 1))) for _ in range(3)]
+    assert all(r.truncated is None and r.final_obs is None for r in results[:2])
+    cut = results[2]
+    assert cut.dones.all() and cut.truncated.tolist() == [True, True]
+    np.testing.assert_array_equal(cut.final_obs, cut.obs)  # NEXT_STEP: the final observation is returned
+    restart = env.step(np.zeros((2, 1)))
+    assert restart.truncated is None and np.abs(restart.obs).max() <= 0.05
+    env.close()
+
+
+def test_same_step_time_limit_keeps_the_final_observation_apart() -> None:
+    env = GymAgents("Pendulum-v1", 2, seed=0)  # 200 steps, never ends by itself
+    env.reset()
+    reference = gym.make("Pendulum-v1")
+    reference.reset(seed=1)  # the vector env's second copy
+    middle_bin = np.full((2, 1), 4)  # torque 0.0 of [-2, 2] in 9 bins
+    for _ in range(200):
+        result = env.step(middle_bin)
+        final, *_ = reference.step(np.zeros(1, dtype=np.float32))
+    assert result.dones.all() and result.truncated.all()
+    np.testing.assert_allclose(result.final_obs[1], final, rtol=1e-6)
+    assert not np.allclose(result.obs[1], final)  # the returned observation starts the next episode
+    env.close()
+
+
+def test_only_truncated_rows_are_bootstrapped() -> None:
+    env = GymAgents(SHORT_CARTPOLE, 2, seed=0)
+    model = ActorCritic((4,), heads_for_space(gym.spaces.Discrete(2)), (8,), (8,))
+    torch.nn.init.constant_(model.value[-1].bias, 3.0)  # values far from 0
+    env.reset()
+    results = [env.step(np.zeros((2, 1))) for _ in range(3)]
+    assert (truncation_bootstrap(model, results[0], 0.9) == 0).all()
+    with torch.no_grad():
+        expected = 0.9 * model.state_value(torch.from_numpy(results[2].obs)).numpy()
+    np.testing.assert_allclose(truncation_bootstrap(model, results[2], 0.9), expected, rtol=1e-6)
+    assert (np.abs(expected) > 1).all()
+
+    game_over = GymAgents("CartPole-v1", 2, seed=0)  # always pushing left ends the game, not a time limit
+    game_over.reset()
+    while not (result := game_over.step(np.zeros((2, 1)))).dones.any():
+        pass
+    assert result.truncated is None and (truncation_bootstrap(model, result, 0.9) == 0).all()
+    env.close()
+    game_over.close()

@@ -32,6 +32,12 @@ class StepResult:
     valid: np.ndarray | None = None
     """``(N,)`` bool, False where the row's step was the env's own restart (its action had no effect and
     its sample is left out of the update); None = every row is valid"""
+    truncated: np.ndarray | None = None
+    """``(N,)`` bool, True where the episode was cut by a time limit rather than ended by the game: the
+    trainer bootstraps that step's return from the value of the row's ``final_obs`` (Gymnasium's
+    ``truncated``; Pardo et al. 2018, "Time Limits in Reinforcement Learning"); None = no row truncated"""
+    final_obs: np.ndarray | None = None
+    """``(K, prod(obs_shape))`` float32, the last observation of each of the K truncated rows, in row order"""
 
 
 class AgentEnv(Protocol):
@@ -53,6 +59,11 @@ class AgentEnv(Protocol):
     def close(self) -> None:
         """Release the env's processes and resources."""
         ...
+
+
+def _stack_final(info: dict, rows: np.ndarray) -> np.ndarray:
+    """The final observations of ``rows`` (a ``(N,)`` mask) from a SAME_STEP vector env's ``info["final_obs"]``."""
+    return np.stack([np.asarray(info["final_obs"][i], dtype=np.float32).reshape(-1) for i in np.flatnonzero(rows)])
 
 
 class GymAgents:
@@ -105,9 +116,10 @@ class GymAgents:
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Step every copy; finished copies restart and their episode return/length are reported."""
-        obs, rewards, terminated, truncated, _ = self.env.step(self._to_actions(env_values(actions, self.heads)))
+        obs, rewards, terminated, truncated, info = self.env.step(self._to_actions(env_values(actions, self.heads)))
         valid = ~self._resetting
         dones = (terminated | truncated) & valid
+        cut = truncated & ~terminated & valid
         self._returns += rewards
         self._lengths += valid
         episodes = [
@@ -115,12 +127,19 @@ class GymAgents:
         ]
         self._returns[dones], self._lengths[dones] = 0.0, 0
         self._resetting = dones if self._next_step_reset else self._resetting
+        flat = obs.reshape(self.num_agents, -1).astype(np.float32)
+        if not cut.any():
+            final = None
+        else:  # NEXT_STEP: the returned observation is still the final one; SAME_STEP: it is in the info
+            final = flat[cut] if self._next_step_reset else _stack_final(info, cut)
         return StepResult(
-            obs.reshape(self.num_agents, -1).astype(np.float32),
+            flat,
             np.asarray(rewards, dtype=np.float32),
             dones,
             episodes,
             None if valid.all() else valid,
+            cut if final is not None else None,
+            final,
         )
 
     def close(self) -> None:
@@ -165,8 +184,9 @@ class AtariAgents:
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Step every game; finished ones restart at once (their first frames are returned)."""
-        obs, rewards, terminated, truncated, _ = self.env.step(actions[:, 0].astype(np.int64))
+        obs, rewards, terminated, truncated, info = self.env.step(actions[:, 0].astype(np.int64))
         dones = terminated | truncated
+        cut = truncated & ~terminated
         self._returns += rewards
         self._lengths += 1
         episodes = [
@@ -178,6 +198,8 @@ class AtariAgents:
             np.clip(rewards, -1, 1).astype(np.float32),
             dones,
             episodes,
+            truncated=cut if cut.any() else None,
+            final_obs=_stack_final(info, cut) if cut.any() else None,
         )
 
     def close(self) -> None:

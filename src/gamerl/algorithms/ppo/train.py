@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gamerl.algorithms.ppo.agent_env import StepResult
 from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
 from gamerl.algorithms.ppo.networks import ActorCritic
@@ -119,6 +120,19 @@ def flatten_rollout(
     )
 
 
+def truncation_bootstrap(model: ActorCritic, result: StepResult, gamma: float) -> np.ndarray:
+    """``(N,)``: ``gamma * V(final obs)`` for rows whose episode a time limit cut, 0 elsewhere.
+
+    Added to those rows' last reward, so a time limit is not learnt as the end of the game (the env's
+    state does not show the time left); rows the game ended get nothing after their last reward.
+    """
+    out = np.zeros(len(result.rewards), dtype=np.float32)
+    if result.truncated is not None:
+        with torch.inference_mode():
+            out[result.truncated] = gamma * model.state_value(torch.from_numpy(result.final_obs)).numpy()
+    return out
+
+
 def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
     """``1 - Var(R - V) / Var(R)`` over flattened arrays (NaN when the returns are constant)."""
     var = float(np.var(returns))
@@ -174,6 +188,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         logp_buf = torch.zeros((t_max, n))
         val_buf = np.zeros((t_max, n), dtype=np.float32)
         rew_buf = np.zeros((t_max, n), dtype=np.float32)
+        bootstrap_buf = np.zeros((t_max, n), dtype=np.float32)
         done_buf = np.zeros((t_max, n), dtype=np.float32)
         valid_buf = np.ones((t_max, n), dtype=bool)
         start = time.perf_counter() - counters["elapsed"]
@@ -202,6 +217,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                     obs_buf[t], act_buf[t] = obs, action
                     result = env.step(action.numpy())
                     rew_buf[t], done_buf[t] = result.rewards, result.dones
+                    bootstrap_buf[t] = truncation_bootstrap(model, result, config.gamma)
                     valid_buf[t] = True if result.valid is None else result.valid
                     episodes += result.episodes
                     obs = torch.from_numpy(result.obs)
@@ -214,7 +230,9 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
                 with torch.no_grad():
                     last_values = model.state_value(obs).numpy()
-                advantages, returns = gae(rew_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda)
+                advantages, returns = gae(
+                    rew_buf + bootstrap_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda
+                )
                 batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf)
 
                 # 3. clipped-surrogate updates of both networks
