@@ -4,6 +4,7 @@ the CLI, resume exactly, score and record it, and the Ray backend agrees with th
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     assert tables.count("Airstriker-Genesis-v0") >= 2 and "Level1" in tables
     report = json.loads((stage / "eval" / "contest_controller_seed0.json").read_text())
     assert report["levels"][0]["level"] == "Level1"
-    assert (stage / "eval" / "contest_random_seed0.json").is_file()
+    assert (wm_run / "eval" / "contest_random_seed0.json").is_file()
     curves = wm_run / "fitness.png"
     assert main(["plot", str(stage), "--key", "train/fitness_mean", "--out", str(curves)]) == 0
     nll = wm_run / "nll.png"  # M's records have no episode count: placed by update
@@ -128,3 +129,17 @@ def test_ray_gives_the_same_fitnesses_as_the_local_pool(wm_run: Path) -> None:
         ray.shutdown()
     assert remote == local
     assert [r.steps for r in local] == [20] * 6
+
+
+def test_a_baseline_is_scored_without_any_controller(wm_run: Path, tmp_path: Path) -> None:
+    # a baseline asked for the stage to pick its game: it failed on runs with no stage, or with several
+    bare = shutil.copytree(wm_run, tmp_path / "air", ignore=shutil.ignore_patterns("controller"))
+    contest = ["evaluate", str(bare), "--protocol", "retro-contest", "--timesteps-per-level", "60", "--no-progress"]
+    assert main([*contest, "--baseline", "jerk"]) == 0
+    report = json.loads((bare / "eval" / "contest_jerk_seed0.json").read_text())
+    assert report["levels"][0]["game"] == "Airstriker-Genesis-v0" and report["levels"][0]["level"] == "Level1"
+    for name in ("one", "two"):
+        (bare / "controller" / name).mkdir(parents=True)
+        shutil.copy(wm_run / "controller" / "dream" / "config.json", bare / "controller" / name)
+    assert main([*contest, "--baseline", "random"]) == 0
+    assert main(contest) == 2  # a controller's score still needs the stage named

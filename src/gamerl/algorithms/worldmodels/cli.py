@@ -164,7 +164,7 @@ class EvaluateControllerArgs:
     timesteps_per_level: int = 10_000
     """retro-contest: agent steps per level (the contest: 1,000,000)"""
     baseline: Literal["random", "jerk"] | None = None
-    """retro-contest: score this baseline policy instead of the controller"""
+    """retro-contest: score this baseline policy on the run's game instead of a controller (none needed)"""
     params: KeptParams = "best"
     """best: best.npz (the best periodic real-game evaluation); last: the CMA-ES mean after the last generation"""
     progress: bool = True

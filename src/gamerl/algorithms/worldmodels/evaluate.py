@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gamerl.algorithms.worldmodels.agent import WorldModelAgent
+from gamerl.algorithms.worldmodels.agent import WorldModelAgent, run_game
 from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
 from gamerl.algorithms.worldmodels.control import ControllerStage, load_params, make_evaluator
 from gamerl.atomic import write_json_atomic
@@ -111,19 +111,23 @@ def contest_controller(
     progress: bool = True,
     which: KeptParams = "best",
 ) -> ContestReport:
-    """The Retro Contest protocol for the stage's ``which`` controller (or a ``baseline``: random, jerk); the
-    report is written to the stage's ``eval/contest_*.json``."""
-    stage = ControllerStage.read(run_dir, name)
+    """The Retro Contest protocol for the stage's ``which`` controller, written to the stage's
+    ``eval/contest_controller*.json``; or for a ``baseline`` (random, jerk) on the run's game, which needs no
+    controller stage, written to ``RUN_DIR/eval/contest_<baseline>_seed<S>.json``."""
     if baseline is not None:
         make_policy = baseline_policy(baseline, seed)
+        env_id, frame_skip = run_game(run_dir)
+        out = Path(run_dir) / "eval"
     else:
+        stage = ControllerStage.read(run_dir, name)
         params = load_params(stage.out, which)
 
         def make_policy() -> WorldModelAgent:
             return stage.agent(params)
 
-    pairs = contest_levels_for(stage.env_id, levels)
-    report = evaluate_contest(make_policy, pairs, timesteps_per_level, stage.model.frame_skip, seed, progress)
-    player = baseline or f"controller{_suffix(which)}"
-    report.save(stage.out / "eval" / f"contest_{player}_seed{seed}.json")
+        env_id, frame_skip, out = stage.env_id, stage.model.frame_skip, stage.out / "eval"
+    report = evaluate_contest(
+        make_policy, contest_levels_for(env_id, levels), timesteps_per_level, frame_skip, seed, progress
+    )
+    report.save(out / f"contest_{baseline or 'controller' + _suffix(which)}_seed{seed}.json")
     return report
