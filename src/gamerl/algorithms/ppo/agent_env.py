@@ -7,6 +7,7 @@ exposes its learning team's agents as rows; a Gymnasium env contributes one row 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Protocol
 
 import gymnasium as gym
@@ -64,6 +65,12 @@ class AgentEnv(Protocol):
 def _stack_final(info: dict, rows: np.ndarray) -> np.ndarray:
     """The final observations of ``rows`` (a ``(N,)`` mask) from a SAME_STEP vector env's ``info["final_obs"]``."""
     return np.stack([np.asarray(info["final_obs"][i], dtype=np.float32).reshape(-1) for i in np.flatnonzero(rows)])
+
+
+def _truncation(cut: np.ndarray, final_obs: Callable[[], np.ndarray]) -> dict[str, np.ndarray]:
+    """``StepResult`` fields for the rows a time limit ``cut`` (none: the defaults); ``final_obs`` makes
+    their final observations, called only when there are some."""
+    return {"truncated": cut, "final_obs": final_obs()} if cut.any() else {}
 
 
 class GymAgents:
@@ -128,18 +135,15 @@ class GymAgents:
         self._returns[dones], self._lengths[dones] = 0.0, 0
         self._resetting = dones if self._next_step_reset else self._resetting
         flat = obs.reshape(self.num_agents, -1).astype(np.float32)
-        if not cut.any():
-            final = None
-        else:  # NEXT_STEP: the returned observation is still the final one; SAME_STEP: it is in the info
-            final = flat[cut] if self._next_step_reset else _stack_final(info, cut)
+        # NEXT_STEP: the returned observation is still the final one; SAME_STEP: it is in the info
+        final = (lambda: flat[cut]) if self._next_step_reset else (lambda: _stack_final(info, cut))
         return StepResult(
             flat,
             np.asarray(rewards, dtype=np.float32),
             dones,
             episodes,
             None if valid.all() else valid,
-            cut if final is not None else None,
-            final,
+            **_truncation(cut, final),
         )
 
     def close(self) -> None:
@@ -198,8 +202,7 @@ class AtariAgents:
             np.clip(rewards, -1, 1).astype(np.float32),
             dones,
             episodes,
-            truncated=cut if cut.any() else None,
-            final_obs=_stack_final(info, cut) if cut.any() else None,
+            **_truncation(cut, lambda: _stack_final(info, cut)),
         )
 
     def close(self) -> None:

@@ -77,19 +77,24 @@ class WorldModel:
     env_id: str
 
 
+def _store_game(manifest: dict[str, Any]) -> str:
+    """The game id recorded in the rollout store a run's manifest points at ("" for an empty store)."""
+    episodes = RolloutStore.open(Path(manifest["store"])).episodes()
+    return str(episodes[0].meta.get("game")) if episodes else ""
+
+
 def run_game(run_dir: Path) -> tuple[str, int]:
     """(game id, frame skip) of the rollouts ``run_dir``'s V and M were trained on (no model is loaded)."""
     manifest = read_manifest(run_dir)
-    episodes = RolloutStore.open(Path(manifest["store"])).episodes()
-    return (str(episodes[0].meta.get("game")) if episodes else ""), int(manifest["frame_skip"])
+    return _store_game(manifest), int(manifest["frame_skip"])
 
 
 def load_world_model(run_dir: Path) -> WorldModel:
     """V and M (as the single-step cell) of ``run_dir``, in eval mode, and the game they were trained on."""
-    env_id, frame_skip = run_game(run_dir)
+    manifest = read_manifest(run_dir)
     cell = load_mdn(run_dir, cell=True)
     assert isinstance(cell, MDNRNNCell)
-    return WorldModel(load_vae(run_dir), cell, read_manifest(run_dir)["resolution"], frame_skip, env_id)
+    return WorldModel(load_vae(run_dir), cell, manifest["resolution"], manifest["frame_skip"], _store_game(manifest))
 
 
 def controller_spec(model: WorldModel, action_space: Any, inputs: Inputs, hidden_units: int) -> ControllerSpec:
