@@ -10,7 +10,7 @@ from gamerl.algorithms.ppo.agent_env import StepResult
 from gamerl.algorithms.ppo.heads import env_values, heads_for_space
 from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam
 from gamerl.algorithms.ppo.session import load_model
-from gamerl.config.ppo import PPOConfig
+from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import (
     FRIEND_STATUE_DISTANCE,
     HEAD_NAMES,
@@ -21,6 +21,7 @@ from gamerl.envs.derk import (
     DerkSettings,
     action_space,
 )
+from gamerl.errors import CheckpointError
 
 
 class DerkAgents:
@@ -113,10 +114,16 @@ class DerkAgents:
 
 
 def make_opponent(config: PPOConfig, run_dir: Path | None, seed: int) -> Opponent:
-    """The configured away team."""
+    """The configured away team (a frozen checkpoint is checked to play Derk before any game starts)."""
     if config.opponent == "checkpoint":
         assert config.opponent_checkpoint is not None
-        return FrozenPolicy(load_model(config.opponent_checkpoint)[0], str(config.opponent_checkpoint))
+        model = load_model(config.opponent_checkpoint)[0]
+        if model.obs_shape != (OBS_SIZE,) or tuple(h.name for h in model.heads) != HEAD_NAMES:
+            raise CheckpointError(
+                f"{config.opponent_checkpoint} is not a Derk team ({model.obs_shape} inputs, heads "
+                f"{[h.name for h in model.heads]}): pass --opponent-checkpoint a run of --env-id {DERK_ENV_ID}"
+            )
+        return FrozenPolicy(model, str(config.opponent_checkpoint))
     if config.opponent == "pool":
         assert run_dir is not None
         return CheckpointPool(run_dir, config.pool_size, seed)
