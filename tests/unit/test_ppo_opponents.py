@@ -10,6 +10,7 @@ from gamerl.algorithms.ppo.derk_agents import make_opponent
 from gamerl.algorithms.ppo.heads import Head, heads_for_space
 from gamerl.algorithms.ppo.opponents import CheckpointPool
 from gamerl.algorithms.ppo.session import build_model, model_payload, write_snapshot
+from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import HEAD_NAMES, OBS_SIZE, action_space
 from gamerl.errors import CheckpointError
@@ -53,3 +54,13 @@ def test_frozen_opponent_must_be_a_derk_team(tmp_path: Path) -> None:
     derk = _snapshot(tmp_path / "derk", 1, (OBS_SIZE,), DERK_HEADS)
     opponent = make_opponent(PPOConfig(env_id=DERK_ENV_ID, opponent="checkpoint", opponent_checkpoint=derk), None, 0)
     _assert_game_actions(opponent.act(np.zeros((3, OBS_SIZE), np.float32)), 3)
+
+
+def test_a_refused_opponent_leaves_no_run_directory_behind(tmp_path: Path) -> None:
+    cartpole = _snapshot(tmp_path / "cartpole", 1, (4,), [Head("a0", "categorical", 2)])
+    runs = tmp_path / "runs"
+    config = PPOConfig(env_id=DERK_ENV_ID, opponent="checkpoint", opponent_checkpoint=cartpole, runs_dir=runs)
+    for _ in range(2):  # the same command fails the same way again, not with "already holds a run"
+        with pytest.raises(CheckpointError, match="is not a Derk team"):
+            train_ppo(config)
+        assert list(runs.iterdir()) == []

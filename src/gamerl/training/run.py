@@ -37,6 +37,23 @@ def new_run_dir(config: RunConfig, env_id: str, system: str) -> Path:
     return run_dir
 
 
+def discard_unstarted_run(run_dir: Path) -> bool:
+    """Remove a run directory that holds nothing but what :func:`new_run_dir` wrote; return whether it did.
+
+    For a fresh run whose environment failed to start: its leftover directory would make the same command
+    fail again ("already holds a run") and could not be resumed (no checkpoint). Anything else written
+    there keeps the directory.
+    """
+    run_dir = Path(run_dir)
+    if set(run_dir.rglob("*")) != {run_dir / CONFIG_FILE, *(run_dir / sub for sub in SUBDIRS)}:
+        return False
+    for sub in SUBDIRS:
+        (run_dir / sub).rmdir()
+    (run_dir / CONFIG_FILE).unlink()
+    run_dir.rmdir()
+    return True
+
+
 def read_run_config(run_dir: Path) -> dict[str, Any]:
     """Return ``{"system", "env_id", "config"}`` from ``run_dir/config.json`` (one-line error if unusable)."""
     path = Path(run_dir) / CONFIG_FILE

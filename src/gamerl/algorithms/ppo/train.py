@@ -37,6 +37,7 @@ from gamerl.errors import TrainingError
 from gamerl.training.checkpoints import save_checkpoint
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
+from gamerl.training.run import discard_unstarted_run
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
 
 
@@ -149,7 +150,12 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     if checkpoint is not None:
         counters = dict(checkpoint["counters"])
     # a resumed run restarts its games with a seed of its own so it does not replay the first ones
-    env = make_agent_env(config, run_dir, seed=config.seed + 1000 * counters["updates"])
+    try:
+        env = make_agent_env(config, run_dir, seed=config.seed + 1000 * counters["updates"])
+    except BaseException:
+        if checkpoint is None:
+            discard_unstarted_run(run_dir)  # so the same command can be run again once the cause is fixed
+        raise
     try:
         model = build_model(config, env.obs_shape, env.heads)
         if checkpoint is None and config.init_from is not None:
