@@ -14,8 +14,10 @@ from typing import Annotated, Any, TypeVar
 
 import tyro
 
+from gamerl.config.base import refuse_changes_on_resume
 from gamerl.config.pg import PRESETS, PGConfig
 from gamerl.errors import GamerlError
+from gamerl.training.run import load_run_config
 
 A = TypeVar("A")
 
@@ -53,43 +55,69 @@ class TrainPGArgs:
 
     config: Annotated[PGConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
-    """continue the run in this directory from its last checkpoint (budget flags still apply)"""
+    """continue the run in this directory from its last checkpoint and settings (it takes --episodes,
+    --max-minutes, --progress, --torch-threads)"""
+
+
+def parse_resumable(
+    args: list[str], args_cls: type[A], default: A | None, prog: str, description: str, stored: Callable[[A], Any]
+) -> A:
+    """Parse ``args`` into ``args_cls`` (with a ``config`` field) from ``default`` (None: the class's defaults).
+
+    When ``stored(parsed)`` finds the config of a run being resumed, parse again from it (but for how this
+    sitting runs: ``sitting_options`` keep the command line's values), so the budget and every setting not
+    given keep the run's values; a given option the resume would not use is refused in one line.
+    """
+    parsed = tyro.cli(args_cls, args=args, default=default, prog=prog, description=description)
+    config = stored(parsed)
+    if config is None:
+        return parsed
+    sitting = {n: getattr(parsed.config, n) for n in config.sitting_options}  # type: ignore[attr-defined]
+    again = dataclasses.replace(parsed, config=dataclasses.replace(config, **sitting))  # type: ignore[type-var]
+    parsed = tyro.cli(args_cls, args=args, default=again, prog=prog, description=description)
+    refuse_changes_on_resume(parsed.config, config)  # type: ignore[attr-defined]
+    return parsed
 
 
 def parse_with_preset(
-    args: list[str], args_cls: type[A], presets: dict[str, tuple[str, Any]], default: str, prog: str, what: str
+    args: list[str],
+    args_cls: type[A],
+    presets: dict[str, tuple[str, Any]],
+    default: str,
+    prog: str,
+    what: str,
+    system: str,
 ) -> A:
-    """Parse ``args`` into ``args_cls`` whose ``config`` defaults come from ``--preset NAME`` (or ``default``)."""
+    """Parse ``args`` into ``args_cls`` whose ``config`` defaults come from ``--preset NAME`` (or ``default``);
+    with ``--resume RUN_DIR``, from that ``system`` run's config.json instead."""
     preset, args = _take_option(args, "--preset")
     if preset is not None and preset not in presets:
         raise GamerlError(f"unknown preset '{preset}': choose one of {', '.join(presets)}")
     name = preset or default
+    config = presets[name][1]
+
+    def stored(parsed: Any) -> Any:
+        if parsed.resume is None:
+            return None
+        if preset is not None:
+            raise GamerlError("--preset and --resume together: a resumed run keeps its own settings; drop --preset")
+        return load_run_config(parsed.resume, type(config), system)
+
     presets_help = "; ".join(f"{k}: {desc}" for k, (desc, _) in presets.items())
-    return tyro.cli(
-        args_cls,
-        args=args,
-        default=args_cls(config=presets[name][1]),  # type: ignore[call-arg]
-        prog=prog,
-        description=f"{what} --preset NAME picks the defaults ({presets_help}). Preset: {name}.",
-    )
+    description = f"{what} --preset NAME picks the defaults ({presets_help}). Preset: {name}."
+    return parse_resumable(args, args_cls, args_cls(config=config), prog, description, stored)  # type: ignore[call-arg]
 
 
 def _train_pg(args: list[str]) -> None:
-    parsed = parse_with_preset(args, TrainPGArgs, PRESETS, "post", "gamerl train pg", "Train on Pong from pixels.")
+    from gamerl.algorithms.pg.session import SYSTEM
+
+    what = "Train on Pong from pixels."
+    parsed = parse_with_preset(args, TrainPGArgs, PRESETS, "post", "gamerl train pg", what, SYSTEM)
     from gamerl.algorithms.pg.cem import train_cem
     from gamerl.algorithms.pg.reinforce import train_reinforce
 
-    config = parsed.config
-    if parsed.resume is not None:
-        from gamerl.algorithms.pg.session import SYSTEM
-        from gamerl.training.run import read_run_config
-
-        stored = read_run_config(parsed.resume)
-        method = stored["config"].get("method", "reinforce") if stored["system"] == SYSTEM else "reinforce"
-    else:
-        method = config.method
-    trainer = train_cem if method == "cem" else train_reinforce
-    run_dir = trainer(config, resume=parsed.resume)
+    trainer = train_cem if parsed.config.method == "cem" else train_reinforce
+    run_dir = trainer(parsed.config, resume=parsed.resume)
     print(f"run directory: {run_dir}")
 
 

@@ -1,5 +1,6 @@
 """The gamerl command: help everywhere, one-line errors (exit 2), and no lost data."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -160,3 +161,18 @@ def test_plot_overlays_runs_and_refuses_non_runs(capsys, trained_run, tmp_path):
     assert out.stat().st_size > 1000
     assert "does not exist" in _one_line_error(capsys, ["plot", str(tmp_path / "nope")])
     assert "no run logged" in _one_line_error(capsys, ["plot", str(trained_run), "--key", "eval/nothing"])
+
+
+def test_resume_keeps_the_runs_settings_and_refuses_the_ones_it_cannot_change(capsys, trained_run):
+    from gamerl.cli import TrainPGArgs, parse_with_preset
+    from gamerl.config.pg import PRESETS, PGConfig
+    from gamerl.training.run import load_run_config
+
+    stored = load_run_config(trained_run, PGConfig, "pg")
+    argv = ["--resume", str(trained_run), "--episodes", "7"]
+    parsed = parse_with_preset(argv, TrainPGArgs, PRESETS, "post", "", "", "pg")
+    # the run's settings, not the preset's; how this sitting runs (the progress bar) from the command line
+    assert not stored.progress and parsed.config == dataclasses.replace(stored, episodes=7, progress=True)
+    argv = ["train", "pg", "--resume", str(trained_run), "--num-envs", "8", "--learning-rate", "0.1"]
+    assert _one_line_error(capsys, argv).startswith("gamerl: error: --num-envs, --learning-rate cannot change")
+    assert "drop --preset" in _one_line_error(capsys, ["train", "pg", "--preset", "fast", "--resume", str(trained_run)])

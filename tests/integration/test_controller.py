@@ -94,6 +94,8 @@ def test_real_game_training_resumes_exactly(wm_run: Path) -> None:
     split = wm_run / "controller" / "split"
     assert len(read_metrics(split)) == 1  # stopped after one generation, with a checkpoint
     resume = ["train", "controller", str(wm_run), "--name", "split", "--resume", "--generations", "3", "--no-progress"]
+    assert main([*resume, "--population", "6"]) == 2  # would go unused: refused, nothing trained
+    assert len(read_metrics(split)) == 1
     assert main(resume) == 0
     whole = fitness(wm_run / "controller" / "whole")
     assert len(whole) == 3 and fitness(split) == whole

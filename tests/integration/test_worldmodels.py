@@ -61,11 +61,10 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
     assert (run / "figures" / "vae_recon_epoch001.png").is_file()
     assert (run / "figures" / "vae_interpolation.png").is_file()
     steps_after_one = read_metrics(run)[-1]["step"]
-    # resume: the stored config is used; raise the epoch budget by editing nothing but the run's config
-    config = json.loads((run / "config.json").read_text())
-    config["config"]["epochs"] = 2
-    (run / "config.json").write_text(json.dumps(config))
-    assert main(["train", "vae", "--resume", str(run), "--no-progress"]) == 0
+    # resume: the stored config is used, but for the budget given now; a setting that would go unused is refused
+    assert main(["train", "vae", "--resume", str(run), "--epochs", "2", "--batch-size", "8"]) == 2
+    assert main(["train", "vae", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert main(["train", "vae", "--resume", str(run)]) == 0  # its 2 epochs are done: nothing to train
     records = read_metrics(run)
     assert [r["charts/epoch"] for r in records] == [1, 2]
     assert records[-1]["step"] == 2 * steps_after_one
@@ -97,9 +96,8 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
     assert main(mdn_args) == 0
     mdn_records = read_metrics(run / "mdn")
     assert [r["step"] for r in mdn_records] == [3, 6]
-    mdn_config = json.loads((run / "mdn_config.json").read_text())
-    (run / "mdn_config.json").write_text(json.dumps({**mdn_config, "updates": 9}))
-    assert main(["train", "mdn", str(run), "--resume", "--no-progress"]) == 0
+    assert main(["train", "mdn", str(run), "--resume", "--updates", "9", "--hidden", "8"]) == 2
+    assert main(["train", "mdn", str(run), "--resume", "--updates", "9", "--no-progress"]) == 0
     assert [r["step"] for r in read_metrics(run / "mdn")] == [3, 6, 9]
     assert main(mdn_args) == 2  # a second M stage in the same run is refused
     assert all(np.isfinite(r["eval/latent_nll"]) and "eval/copy_last_mse" in r for r in mdn_records)

@@ -6,7 +6,7 @@ import dataclasses
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from gamerl.errors import ConfigError
 
@@ -29,6 +29,11 @@ class RunConfig:
     """show a progress bar on the terminal"""
     torch_threads: int = 1
     """torch intra-op threads in the learner process"""
+
+    resume_budget: ClassVar[tuple[str, ...]] = ()
+    """what a resume may extend (e.g. updates): the run's stored value unless given again"""
+    sitting_options: ClassVar[tuple[str, ...]] = ("progress", "torch_threads")
+    """how one invocation runs (time limit, progress bar, threads): the command line's, resumed or not"""
 
     def __post_init__(self) -> None:
         if self.checkpoint_every < 1:
@@ -74,3 +79,32 @@ def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:
             f"config has unknown keys {sorted(unknown)} for {cls.__name__}: was it written by another system?"
         )
     return cls(**{name: _coerce(hints[name], value) for name, value in data.items()})
+
+
+def _flags(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in names)
+
+
+def resumable(config: Any) -> tuple[str, ...]:
+    """The options a resume of a run with ``config`` takes: its budget, then how the sitting runs."""
+    return (*config.resume_budget, *config.sitting_options)
+
+
+def resume_config(stored: C, given: C) -> C:
+    """A resumed run's config: ``stored`` (its config.json) with the :func:`resumable` options of ``given``."""
+    return dataclasses.replace(stored, **{n: getattr(given, n) for n in resumable(stored)})  # type: ignore
+
+
+def refuse_changes_on_resume(given: C, stored: C) -> None:
+    """One-line ConfigError if ``given`` changes more than a resume may (the rest would go silently unused)."""
+    allowed = resumable(stored)
+    changed = [
+        f.name
+        for f in dataclasses.fields(stored)  # type: ignore[arg-type]
+        if f.name not in allowed and getattr(given, f.name) != getattr(stored, f.name)
+    ]
+    if changed:
+        raise ConfigError(
+            f"{_flags(changed)} cannot change when resuming (the run keeps the settings it was started with; "
+            f"a resume takes only {_flags(allowed)}): start a new run to change them"
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import ClassVar, Literal
 
 from gamerl.config.base import RunConfig
 from gamerl.errors import ConfigError
@@ -12,6 +12,9 @@ from gamerl.errors import ConfigError
 @dataclasses.dataclass(frozen=True)
 class PGConfig(RunConfig):
     """REINFORCE (the post) or the cross-entropy method on the post's 2-layer pixel policy."""
+
+    resume_budget: ClassVar[tuple[str, ...]] = ("episodes",)
+    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads")
 
     env_id: str = "ALE/Pong-v5"
     """environment id (Atari Pong with the post's preprocessing)"""

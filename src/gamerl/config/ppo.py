@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from gamerl.config.base import RunConfig
 from gamerl.errors import ConfigError
@@ -15,6 +15,15 @@ DERK_ENV_ID = "Derk-v0"
 @dataclasses.dataclass(frozen=True)
 class PPOConfig(RunConfig):
     """Clipped PPO with separate policy and value networks; one update per rollout of num_steps steps."""
+
+    resume_budget: ClassVar[tuple[str, ...]] = ("updates", "target_return")
+    sitting_options: ClassVar[tuple[str, ...]] = (
+        "max_minutes",
+        "progress",
+        "torch_threads",
+        "derk_timeout_s",
+        "derk_restarts",
+    )
 
     env_id: str = "CartPole-v1"
     """Derk-v0 (two teams of three) or any Gymnasium id with a discrete/box action space"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from gamerl.config.base import RunConfig
 from gamerl.errors import ConfigError
@@ -81,6 +81,9 @@ class CollectConfig:
 class VAEConfig(RunConfig):
     """Train the vision model V: a convolutional β-VAE on the frames of a rollout store."""
 
+    resume_budget: ClassVar[tuple[str, ...]] = ("epochs",)
+    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads")
+
     store: Path = Path("data/store")
     """rollout store made by 'gamerl collect'"""
     z_dim: int | None = None
@@ -133,6 +136,10 @@ class VAEConfig(RunConfig):
 @dataclasses.dataclass(frozen=True)
 class MDNConfig:
     """Train the memory model M (MDN-LSTM) on the latents written by 'gamerl encode'."""
+
+    resume_budget: ClassVar[tuple[str, ...]] = ("updates",)
+    """see ``RunConfig``: what a resume may extend, and how one invocation runs"""
+    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads")
 
     hidden: int = 256
     """LSTM units (the paper: 256 CarRacing / 512 Doom; the seed: 1024)"""
@@ -203,6 +210,17 @@ class MDNConfig:
 @dataclasses.dataclass(frozen=True)
 class ControllerConfig:
     """Evolve the controller C with CMA-ES, in the real game or inside M's dream."""
+
+    resume_budget: ClassVar[tuple[str, ...]] = ("generations",)
+    """see ``RunConfig``: what a resume may extend, and how one invocation runs"""
+    sitting_options: ClassVar[tuple[str, ...]] = (
+        "max_minutes",
+        "progress",
+        "workers",
+        "backend",
+        "address",
+        "task_timeout_s",
+    )
 
     mode: Literal["real", "dream"] = "real"
     """real: rollouts in the game (the seed); dream: rollouts inside M, scored by its reward/done heads (the

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gamerl.config.base import resume_config
 from gamerl.config.pg import PGConfig
 from gamerl.envs.atari import AtariSettings, PongDiffVectorEnv
 from gamerl.envs.registry import resolve_factory
@@ -25,16 +25,13 @@ CHECKPOINT = "checkpoints/last.pt"
 def open_run(config: PGConfig, resume: Path | None) -> tuple[Path, PGConfig, dict[str, Any] | None]:
     """Create a new run directory, or reopen ``resume`` with its stored config and last checkpoint.
 
-    On resume, the budget fields (``episodes``, ``max_minutes``, ``progress``) come from ``config`` so a
-    user can extend a finished run; everything else comes from the run's own ``config.json``.
+    On resume, the options a resume may change (``PGConfig.resume_budget`` and ``sitting_options``) come
+    from ``config`` so a user can extend a finished run; everything else from the run's own ``config.json``.
     """
     if resume is None:
         resolve_factory(config.env_id, ENV_IDS)  # unknown id → one-line error before any file is made
         return new_run_dir(config, config.env_id, SYSTEM), config, None
-    stored = load_run_config(resume, PGConfig, SYSTEM)
-    merged = dataclasses.replace(
-        stored, episodes=config.episodes, max_minutes=config.max_minutes, progress=config.progress
-    )
+    merged = resume_config(load_run_config(resume, PGConfig, SYSTEM), config)
     checkpoint = load_checkpoint(Path(resume) / CHECKPOINT, SYSTEM)
     return Path(resume), merged, checkpoint
 

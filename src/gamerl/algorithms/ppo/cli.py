@@ -18,16 +18,18 @@ class TrainPPOArgs:
 
     config: Annotated[PPOConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
-    """continue the run in this directory from its last checkpoint (--updates/--max-minutes still apply)"""
+    """continue the run in this directory from its last checkpoint and settings; it takes --updates,
+    --max-minutes, --target-return, --progress, --torch-threads, --derk-timeout-s, --derk-restarts"""
 
 
 def train_command(args: list[str]) -> None:
     """``gamerl train ppo [--preset NAME] [--resume RUN_DIR] [options]``."""
+    from gamerl.algorithms.ppo.session import SYSTEM
+    from gamerl.algorithms.ppo.train import train_ppo
     from gamerl.cli import parse_with_preset
 
-    parsed = parse_with_preset(args, TrainPPOArgs, PRESETS, "report", "gamerl train ppo", "Train with clipped PPO.")
-    from gamerl.algorithms.ppo.train import train_ppo
-
+    what = "Train with clipped PPO."
+    parsed = parse_with_preset(args, TrainPPOArgs, PRESETS, "report", "gamerl train ppo", what, SYSTEM)
     print(f"run directory: {train_ppo(parsed.config, resume=parsed.resume)}")
 
 

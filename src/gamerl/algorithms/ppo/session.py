@@ -9,7 +9,7 @@ from typing import Any
 from gamerl.algorithms.ppo.agent_env import AgentEnv, AtariAgents, GymAgents
 from gamerl.algorithms.ppo.heads import Head
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.config.base import config_from_dict, config_to_dict
+from gamerl.config.base import config_from_dict, config_to_dict, resume_config
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.errors import CheckpointError, ConfigError, EnvNotFoundError
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
@@ -22,15 +22,13 @@ LAST = Path("checkpoints") / "last.pt"
 def open_run(config: PPOConfig, resume: Path | None) -> tuple[Path, PPOConfig, dict[str, Any] | None]:
     """A fresh run directory, or the stored config and last checkpoint of ``resume``.
 
-    On resume the budget flags given now (``updates``, ``max_minutes``) replace the stored ones.
+    On resume the options a resume may change (``PPOConfig.resume_budget`` and ``sitting_options``)
+    come from ``config``, everything else from the run's config.json.
     """
     if resume is None:
         check_env_id(config.env_id)
         return new_run_dir(config, config.env_id, SYSTEM), config, None
-    stored = load_run_config(resume, PPOConfig, SYSTEM)
-    stored = dataclasses.replace(
-        stored, updates=config.updates, max_minutes=config.max_minutes, progress=config.progress
-    )
+    stored = resume_config(load_run_config(resume, PPOConfig, SYSTEM), config)
     return Path(resume), stored, load_checkpoint(Path(resume) / LAST, SYSTEM)
 
 

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 import tyro
 
+from gamerl.cli import parse_resumable
 from gamerl.config.worldmodels import CollectConfig, ControllerConfig, KeptParams, MDNConfig, VAEConfig
+from gamerl.training.run import load_run_config
 
 
 def collect_command(args: list[str]) -> None:
@@ -26,18 +28,22 @@ class TrainVAEArgs:
 
     config: Annotated[VAEConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
-    """continue the World Models run in this directory from its last V checkpoint"""
+    """continue the World Models run in this directory from its last V checkpoint and settings (it takes
+    --epochs, --max-minutes, --progress, --torch-threads)"""
 
 
 def train_vae_command(args: list[str]) -> None:
     """``gamerl train vae --store DIR ...``"""
-    parsed = tyro.cli(
+    from gamerl.algorithms.worldmodels.vae import SYSTEM, train_vae
+
+    parsed = parse_resumable(
+        args,
         TrainVAEArgs,
-        args=args,
-        prog="gamerl train vae",
-        description="Train the vision model V (a convolutional β-VAE) on a rollout store.",
+        TrainVAEArgs(config=VAEConfig()),
+        "gamerl train vae",
+        "Train the vision model V (a convolutional β-VAE) on a rollout store.",
+        lambda p: None if p.resume is None else load_run_config(p.resume, VAEConfig, SYSTEM),
     )
-    from gamerl.algorithms.worldmodels.vae import train_vae
 
     print(f"run directory: {train_vae(parsed.config, resume=parsed.resume)}")
 
@@ -71,18 +77,22 @@ class TrainMDNArgs:
     """World Models run directory holding latents.npz (from 'gamerl encode')"""
     config: Annotated[MDNConfig, tyro.conf.arg(name="")]
     resume: bool = False
-    """continue M from its last checkpoint with the stored settings"""
+    """continue M from its last checkpoint with the stored settings (it takes --updates, --max-minutes,
+    --progress, --torch-threads)"""
 
 
 def train_mdn_command(args: list[str]) -> None:
     """``gamerl train mdn RUN_DIR ...``"""
-    parsed = tyro.cli(
+    from gamerl.algorithms.worldmodels.mdn import stored_mdn_config, train_mdn
+
+    parsed = parse_resumable(
+        args,
         TrainMDNArgs,
-        args=args,
-        prog="gamerl train mdn",
-        description="Train the memory model M (MDN-LSTM) on a run's encoded latents.",
+        None,
+        "gamerl train mdn",
+        "Train the memory model M (MDN-LSTM) on a run's encoded latents.",
+        lambda p: stored_mdn_config(p.run_dir) if p.resume else None,
     )
-    from gamerl.algorithms.worldmodels.mdn import train_mdn
 
     print(f"run directory: {train_mdn(parsed.run_dir, parsed.config, resume=parsed.resume)}")
 
@@ -124,19 +134,27 @@ class TrainControllerArgs:
     name: str | None = None
     """name of this controller stage, RUN_DIR/controller/NAME (default: the mode, 'real' or 'dream')"""
     resume: bool = False
-    """continue the stage from its last checkpoint with its stored settings (the budget options given here
-    apply: --generations, --max-minutes)"""
+    """continue the stage from its last checkpoint with its stored settings (it takes --generations,
+    --max-minutes, --progress, --workers, --backend, --address, --task-timeout-s)"""
 
 
 def train_controller_command(args: list[str]) -> None:
     """``gamerl train controller RUN_DIR ...``"""
-    parsed = tyro.cli(
-        TrainControllerArgs,
-        args=args,
-        prog="gamerl train controller",
-        description="Evolve the controller C with CMA-ES, in the real game or inside M's dream.",
+    from gamerl.algorithms.worldmodels.control import (
+        ControllerStage,
+        ControllerTrainer,
+        stage_dir,
+        stored_stage_config,
     )
-    from gamerl.algorithms.worldmodels.control import ControllerStage, ControllerTrainer
+
+    parsed = parse_resumable(
+        args,
+        TrainControllerArgs,
+        None,
+        "gamerl train controller",
+        "Evolve the controller C with CMA-ES, in the real game or inside M's dream.",
+        lambda p: stored_stage_config(stage_dir(p.run_dir, p.name, p.config)) if p.resume else None,
+    )
 
     stage = ControllerStage.open(parsed.run_dir, parsed.config, parsed.name, parsed.resume)
     print(f"controller stage: {ControllerTrainer(stage, parsed.resume).run()}")

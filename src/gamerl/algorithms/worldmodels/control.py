@@ -34,7 +34,7 @@ from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
 from gamerl.algorithms.worldmodels.dream_env import BatchedDream
 from gamerl.algorithms.worldmodels.stages import LATENTS, SYSTEM
 from gamerl.atomic import atomic_write, write_json_atomic
-from gamerl.config.base import config_from_dict, config_to_dict
+from gamerl.config.base import config_from_dict, config_to_dict, resume_config
 from gamerl.config.worldmodels import ControllerConfig, KeptParams
 from gamerl.data.datasets import Latents
 from gamerl.errors import RunDirError
@@ -87,6 +87,19 @@ def per_level(results: Sequence[RolloutResult]) -> dict[str, float]:
     return {level: float(np.mean(v)) for level, v in by_level.items()}
 
 
+def stage_dir(run_dir: Path, name: str | None, config: ControllerConfig | None) -> Path:
+    """Where a controller stage lives: ``RUN_DIR/controller/NAME`` (by default NAME is the config's mode)."""
+    return Path(run_dir) / CONTROLLER_DIR / (name or (config or ControllerConfig()).mode)
+
+
+def stored_stage_config(out: Path) -> ControllerConfig | None:
+    """The settings the stage in ``out`` was started with; None when there is no stage there."""
+    path = out / "config.json"
+    if not path.is_file():
+        return None
+    return config_from_dict(ControllerConfig, json.loads(path.read_text(encoding="utf-8")))
+
+
 @dataclasses.dataclass(frozen=True)
 class ControllerStage:
     """A controller stage's settings and what follows from them: the world model, the game, C's shape."""
@@ -103,20 +116,16 @@ class ControllerStage:
     @classmethod
     def open(cls, run_dir: Path, config: ControllerConfig | None, name: str | None, resume: bool) -> ControllerStage:
         """A new stage (refused if it exists) or, ``resume``, an existing one with its stored settings except
-        the budget (``generations``, ``max_minutes``, ``progress``), taken from ``config`` when given so a
-        finished stage can be extended. Writes nothing."""
+        ``ControllerConfig.resume_budget`` and ``sitting_options`` (workers, backend), taken from ``config`` when
+        given so a finished stage can be extended or moved to more workers. Writes nothing."""
         run_dir = Path(run_dir)
-        out = run_dir / CONTROLLER_DIR / (name or (config or ControllerConfig()).mode)
-        config_path = out / "config.json"
+        out = stage_dir(run_dir, name, config)
         if resume:
-            if not config_path.is_file():
+            stored = stored_stage_config(out)
+            if stored is None:
                 raise RunDirError(f"{out} has no controller stage to resume: start one without --resume")
-            stored = config_from_dict(ControllerConfig, json.loads(config_path.read_text(encoding="utf-8")))
-            budget = config or stored
-            config = dataclasses.replace(
-                stored, generations=budget.generations, max_minutes=budget.max_minutes, progress=budget.progress
-            )
-        elif config_path.exists():
+            config = resume_config(stored, config or stored)
+        elif (out / "config.json").exists():
             raise RunDirError(f"{out} already exists: pass --resume, or --name for another controller")
         assert config is not None
         model = load_world_model(run_dir)

@@ -24,7 +24,7 @@ from gamerl.algorithms.worldmodels.stages import (
     check_latents,
 )
 from gamerl.atomic import write_json_atomic
-from gamerl.config.base import config_from_dict, config_to_dict
+from gamerl.config.base import config_from_dict, config_to_dict, resume_config
 from gamerl.config.worldmodels import MDNConfig
 from gamerl.data.datasets import Latents, SequenceBatch, sample_sequences
 from gamerl.errors import RunDirError, TrainingError
@@ -97,15 +97,24 @@ def validate(model: MDNRNN, val: Latents, config: MDNConfig, seed: int) -> dict[
     return dict(zip(keys, sums / VALIDATION_BATCHES, strict=True))
 
 
+def stored_mdn_config(run_dir: Path) -> MDNConfig | None:
+    """The settings M was first trained with in ``run_dir``; None before any M stage."""
+    path = Path(run_dir) / MDN_CONFIG
+    if not path.is_file():
+        return None
+    return config_from_dict(MDNConfig, json.loads(path.read_text(encoding="utf-8")))
+
+
 def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = False) -> Path:
-    """Train M in ``run_dir`` per ``config`` (or, ``resume``, continue with the stored config)."""
+    """Train M in ``run_dir`` per ``config`` (or, ``resume``, continue with the stored config, but for
+    ``MDNConfig.resume_budget`` and ``sitting_options`` taken from ``config`` when given)."""
     run_dir = Path(run_dir)
-    config_path = run_dir / MDN_CONFIG
     if resume:
-        if not config_path.is_file():
+        stored = stored_mdn_config(run_dir)
+        if stored is None:
             raise RunDirError(f"{run_dir} has no M stage to resume: run 'gamerl train mdn {run_dir}' first")
-        config = config_from_dict(MDNConfig, json.loads(config_path.read_text(encoding="utf-8")))
-    elif config_path.exists():
+        config = resume_config(stored, config or stored)
+    elif (run_dir / MDN_CONFIG).exists():
         raise RunDirError(f"{run_dir} already has an M stage: pass --resume, or start a new run")
     config = config or MDNConfig()
     torch.set_num_threads(config.torch_threads)
@@ -125,7 +134,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
         restore_rng_state(data["rng"], rng)
         gen.set_state(data["generator"])
     else:
-        write_json_atomic(config_path, config_to_dict(config))
+        write_json_atomic(run_dir / MDN_CONFIG, config_to_dict(config))
     buffer = _RotatingBuffer(train, config.rotating_buffer, rng)
 
     def checkpoint() -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from gamerl.algorithms.worldmodels.stages import SYSTEM, VAE_CHECKPOINT, write_manifest
-from gamerl.config.base import config_to_dict
+from gamerl.config.base import config_to_dict, resume_config
 from gamerl.config.worldmodels import VAEConfig
 from gamerl.data.datasets import load_frames, split_episodes
 from gamerl.data.store import RolloutStore
@@ -75,8 +75,8 @@ def interpolation_strip(model: ConvVAE, a: np.ndarray, b: np.ndarray, out: Path,
 
 def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
     """Train V per ``config`` (or continue the run in ``resume``); return the run directory."""
-    if resume is not None:
-        config = load_run_config(resume, VAEConfig, SYSTEM)
+    if resume is not None:  # the run's settings; the budget and how it runs from ``config``
+        config = resume_config(load_run_config(resume, VAEConfig, SYSTEM), config)
     torch.set_num_threads(config.torch_threads)
     rng = seed_everything(config.seed)
     store = RolloutStore.open(config.store)
@@ -159,6 +159,7 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
             if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
                 checkpoint(epoch + 1)
             bar.update(epoch + 1, step * config.batch_size, loss=metrics["train/vae_loss"])
-        endpoints = val_frames if len(val_frames) >= 2 else frames.numpy()
-        interpolation_strip(model, endpoints[0], endpoints[-1], figures / "vae_interpolation.png")
+        if start_epoch < config.epochs:  # a resume whose epochs are all done trains and draws nothing
+            endpoints = val_frames if len(val_frames) >= 2 else frames.numpy()
+            interpolation_strip(model, endpoints[0], endpoints[-1], figures / "vae_interpolation.png")
     return run_dir
