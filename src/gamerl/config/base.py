@@ -42,6 +42,12 @@ class RunConfig:
             raise ConfigError(f"torch_threads must be >= 1, got {self.torch_threads}: pass --torch-threads 1")
 
 
+def max_minutes_check(minutes: float | None) -> tuple[bool, str]:
+    """The check of every ``max_minutes`` option (None = no time limit), as (ok, one-line message)."""
+    message = f"max_minutes must be > 0, got {minutes}: pass --max-minutes 60 (or leave it out: no time limit)"
+    return minutes is None or minutes > 0, message
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     """Return a JSON-ready dict of a config dataclass (paths become strings)."""
     out: dict[str, Any] = {}

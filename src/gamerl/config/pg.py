@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig
+from gamerl.config.base import RunConfig, max_minutes_check
 from gamerl.errors import ConfigError
 
 
@@ -72,7 +72,7 @@ class PGConfig(RunConfig):
             (0.0 < self.rmsprop_decay < 1.0, f"rmsprop_decay must be in (0, 1), got {self.rmsprop_decay}"),
             (0.0 < self.cem_elite_frac <= 1.0, f"cem_elite_frac must be in (0, 1], got {self.cem_elite_frac}"),
             (self.cem_init_std > 0, f"cem_init_std must be > 0, got {self.cem_init_std}"),
-            (self.max_minutes is None or self.max_minutes > 0, f"max_minutes must be > 0, got {self.max_minutes}"),
+            max_minutes_check(self.max_minutes),
             (
                 0.0 <= self.repeat_action_probability < 1.0,
                 f"repeat_action_probability must be in [0, 1), got {self.repeat_action_probability}",

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig
+from gamerl.config.base import RunConfig, max_minutes_check
 from gamerl.errors import ConfigError
 
 DERK_ENV_ID = "Derk-v0"
@@ -105,10 +105,7 @@ class PPOConfig(RunConfig):
             (self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}"),
             (all(h >= 1 for h in self.policy_hidden + self.value_hidden), "hidden sizes must be >= 1"),
             (self.bins >= 2, f"bins must be >= 2, got {self.bins}: pass --bins 9"),
-            (
-                self.max_minutes is None or self.max_minutes > 0,
-                f"max_minutes must be > 0, got {self.max_minutes}",
-            ),
+            max_minutes_check(self.max_minutes),
             (self.pool_size >= 1, f"pool_size must be >= 1, got {self.pool_size}: pass --pool-size 5"),
             (self.derk_timeout_s > 0, f"derk_timeout_s must be > 0, got {self.derk_timeout_s}"),
             (self.derk_restarts >= 0, f"derk_restarts must be >= 0, got {self.derk_restarts}"),

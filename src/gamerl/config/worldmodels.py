@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig
+from gamerl.config.base import RunConfig, max_minutes_check
 from gamerl.errors import ConfigError
 
 
@@ -125,10 +125,7 @@ class VAEConfig(RunConfig):
                     self.buffer_frames >= self.batch_size,
                     f"buffer_frames must be >= batch_size, got {self.buffer_frames}",
                 ),
-                (
-                    self.max_minutes is None or self.max_minutes > 0,
-                    f"max_minutes must be > 0, got {self.max_minutes}",
-                ),
+                max_minutes_check(self.max_minutes),
             ]
         )
 
@@ -198,10 +195,7 @@ class MDNConfig:
                     0.0 <= self.validation_fraction < 1.0,
                     f"validation_fraction must be in [0, 1), got {self.validation_fraction}",
                 ),
-                (
-                    self.max_minutes is None or self.max_minutes > 0,
-                    f"max_minutes must be > 0, got {self.max_minutes}",
-                ),
+                max_minutes_check(self.max_minutes),
                 (self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}"),
             ]
         )
@@ -297,10 +291,7 @@ class ControllerConfig:
                 (self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}"),
                 (self.workers >= 0, f"workers must be >= 0, got {self.workers}: pass --workers 2"),
                 (self.task_timeout_s > 0, f"task_timeout_s must be > 0, got {self.task_timeout_s}"),
-                (
-                    self.max_minutes is None or self.max_minutes > 0,
-                    f"max_minutes must be > 0, got {self.max_minutes}",
-                ),
+                max_minutes_check(self.max_minutes),
                 (
                     self.backend != "ray" or self.workers >= 1,
                     "the ray backend needs --workers >= 1",

@@ -95,7 +95,7 @@ class GymAgents:
             raise EnvNotFoundError(f"cannot make '{env_id}' ({err}): pass Derk-v0 or a Gymnasium id") from None
         space = self.env.single_observation_space
         if not isinstance(space, gym.spaces.Box):
-            raise ConfigError(f"PPO needs Box observations, '{env_id}' has {space}")
+            raise ConfigError(f"PPO needs Box observations, '{env_id}' has {space}: pass an env id such as CartPole-v1")
         self.obs_shape = (int(np.prod(space.shape)),)
         self.action_space = self.env.single_action_space
         self.heads = heads_for_space(self.action_space, continuous, bins)  # type: ignore[arg-type]
