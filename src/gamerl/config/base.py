@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from pathlib import Path
@@ -85,6 +86,13 @@ def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:
             f"config has unknown keys {sorted(unknown)} for {cls.__name__}: was it written by another system?"
         )
     return cls(**{name: _coerce(hints[name], value) for name, value in data.items()})
+
+
+def read_config_file(path: Path, cls: type[C]) -> C | None:
+    """The ``cls`` config stored as JSON in ``path`` (by :func:`config_to_dict`); None when there is no file."""
+    if not path.is_file():
+        return None
+    return config_from_dict(cls, json.loads(path.read_text(encoding="utf-8")))
 
 
 def _flags(names: list[str] | tuple[str, ...]) -> str:

@@ -12,7 +12,6 @@ The stage lives in ``RUN_DIR/controller/<name>/`` (``name`` defaults to the mode
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
 from gamerl.algorithms.worldmodels.dream_env import BatchedDream
 from gamerl.algorithms.worldmodels.stages import LATENTS, SYSTEM
 from gamerl.atomic import atomic_write, write_json_atomic
-from gamerl.config.base import config_from_dict, config_to_dict, resume_config
+from gamerl.config.base import config_to_dict, read_config_file, resume_config
 from gamerl.config.worldmodels import ControllerConfig, KeptParams
 from gamerl.data.datasets import Latents
 from gamerl.errors import RunDirError
@@ -94,10 +93,7 @@ def stage_dir(run_dir: Path, name: str | None, config: ControllerConfig | None) 
 
 def stored_stage_config(out: Path) -> ControllerConfig | None:
     """The settings the stage in ``out`` was started with; None when there is no stage there."""
-    path = out / "config.json"
-    if not path.is_file():
-        return None
-    return config_from_dict(ControllerConfig, json.loads(path.read_text(encoding="utf-8")))
+    return read_config_file(out / "config.json", ControllerConfig)
 
 
 @dataclasses.dataclass(frozen=True)

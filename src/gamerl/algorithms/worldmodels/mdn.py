@@ -8,7 +8,6 @@ scores the trivial predictor z(t+1) = z(t) (its mean squared error next to M's).
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from gamerl.algorithms.worldmodels.stages import (
     check_latents,
 )
 from gamerl.atomic import write_json_atomic
-from gamerl.config.base import config_from_dict, config_to_dict, resume_config
+from gamerl.config.base import config_from_dict, config_to_dict, read_config_file, resume_config
 from gamerl.config.worldmodels import MDNConfig
 from gamerl.data.datasets import Latents, SequenceBatch, sample_sequences
 from gamerl.errors import RunDirError, TrainingError
@@ -99,10 +98,7 @@ def validate(model: MDNRNN, val: Latents, config: MDNConfig, seed: int) -> dict[
 
 def stored_mdn_config(run_dir: Path) -> MDNConfig | None:
     """The settings M was first trained with in ``run_dir``; None before any M stage."""
-    path = Path(run_dir) / MDN_CONFIG
-    if not path.is_file():
-        return None
-    return config_from_dict(MDNConfig, json.loads(path.read_text(encoding="utf-8")))
+    return read_config_file(Path(run_dir) / MDN_CONFIG, MDNConfig)
 
 
 def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = False) -> Path:
