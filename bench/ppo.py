@@ -6,6 +6,7 @@ thread, one run per side and seed (``--seeds``, alternating sides); the ratio is
 steps/s separates speed from sample efficiency. The issue's target: ours <= 0.25x SB3.
 ``--pong``: Atari Pong through ``ale_py.AtariVectorEnv``, training agent-steps/s over 3 rollouts of
 8 games x 128 steps, the same Atari hyperparameters on both sides; target: ours >= 4x SB3.
+``--device cuda`` runs both sides' networks on the GPU (default: cpu).
 ``--derk N``: Derk with N arenas, training agent-steps/s (rollout and update) against stepping the raw
 game with random actions; target >= 0.8.
 
@@ -47,7 +48,7 @@ def _sb3_hyperparameters(c: PPOConfig, seed: int) -> dict[str, Any]:
         "max_grad_norm": c.max_grad_norm,
         "vf_coef": 1.0,  # our loss adds the value loss unweighted
         "seed": seed,
-        "device": "cpu",
+        "device": c.device,
     }
 
 
@@ -93,34 +94,16 @@ def ours_cartpole(c: PPOConfig, seed: int, budget_s: float) -> tuple[float, int]
         return last["time"] - start, last["step"]  # until the update that reached the target (not the figures)
 
 
-PONG = dataclasses.replace(
-    PRESETS["report"][1],
-    env_id="ALE/Pong-v5",
-    num_envs=8,
-    num_steps=128,
-    updates=3,
-    epochs=4,
-    minibatches=4,
-    clip=0.1,
-    gamma=0.99,
-    policy_lr=2.5e-4,
-    value_lr=2.5e-4,
-    policy_hidden=(),
-    value_hidden=(),
-    share_encoder=True,
-    progress=False,
-)
-"""CleanRL/SB3-zoo Atari settings; one Nature CNN feeding a linear policy head and a linear value head,
-the same network as SB3's ``CnnPolicy``"""
+PONG = dataclasses.replace(PRESETS["atari"][1], updates=3, progress=False)
+"""the ``atari`` preset (SB3's ``CnnPolicy`` network, CleanRL's settings), 3 updates"""
 
 
-def sb3_pong(seed: int) -> float:
-    """SB3 ``CnnPolicy`` training steps/s on AtariVectorEnv-equivalent frames (its Atari wrappers)."""
+def sb3_pong(c: PPOConfig, seed: int) -> float:
+    """SB3 ``CnnPolicy`` training steps/s on AtariVectorEnv-equivalent frames (its Atari wrappers), config ``c``."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
-    c = PONG
     env = VecFrameStack(make_atari_env("ALE/Pong-v5", n_envs=c.num_envs, seed=seed), n_stack=4)
     model = PPO(
         "CnnPolicy",
@@ -133,15 +116,15 @@ def sb3_pong(seed: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def ours_pong(seed: int) -> float:
-    """gamerl PPO training steps/s on Pong (mean of ``charts/SPS`` over the updates)."""
+def ours_pong(c: PPOConfig, seed: int) -> float:
+    """gamerl PPO training steps/s on Pong with config ``c`` (mean of ``charts/SPS`` over the updates)."""
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = train_ppo(dataclasses.replace(PONG, seed=seed, runs_dir=Path(tmp)))
+        run_dir = train_ppo(dataclasses.replace(c, seed=seed, runs_dir=Path(tmp)))
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
         return float(np.mean([r["charts/SPS"] for r in records]))
 
 
-def derk(n_arenas: int) -> tuple[float, float]:
+def derk(n_arenas: int, device: str) -> tuple[float, float]:
     """(raw game agent-steps/s with random actions, training agent-steps/s), home agents counted."""
     from gamerl.algorithms.ppo.opponents import RandomTeam
     from gamerl.envs.derk import DerkBatch, DerkSettings
@@ -154,7 +137,12 @@ def derk(n_arenas: int) -> tuple[float, float]:
         raw = 3 * n_arenas * steps / (time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as tmp:
         config = dataclasses.replace(
-            PRESETS["derk-offensive"][1], num_envs=n_arenas, updates=2, runs_dir=Path(tmp), progress=False
+            PRESETS["derk-offensive"][1],
+            num_envs=n_arenas,
+            updates=2,
+            runs_dir=Path(tmp),
+            progress=False,
+            device=device,
         )
         run_dir = train_ppo(config)
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -172,25 +160,34 @@ def main() -> None:
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
     parser.add_argument("--num-steps", type=int, default=None, help="CartPole: steps per rollout (default: preset's)")
+    parser.add_argument("--updates", type=int, default=PONG.updates, help="Pong: updates per side")
+    parser.add_argument("--device", default="cpu", help="torch device of both sides: cpu, cuda (SB3's spelling too)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     # torch imports its compiler lazily on the first optimizer built (seconds): not for either side to pay
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     if args.derk:
-        raw, trained = derk(args.derk)
+        raw, trained = derk(args.derk, args.device)
         print(f"| Derk, {args.derk} arenas | agent-steps/s |\n|---|---|")
         print(f"| raw game, random actions | {raw:.1f} |\n| gamerl PPO training | {trained:.1f} |")
         print(f"ratio: {trained / raw:.3f}")
         return
     if args.pong:
-        ours, sb3 = ours_pong(args.seed), sb3_pong(args.seed)
-        print("| Pong, 8 games, PPO training | agent-steps/s |\n|---|---|")
+        pong = dataclasses.replace(PONG, updates=args.updates, device=args.device)
+        ours, sb3 = ours_pong(pong, args.seed), sb3_pong(pong, args.seed)
+        print(
+            f"| Pong, {pong.num_envs} games x {pong.num_steps} steps x {pong.updates} updates, {args.device} "
+            "| agent-steps/s |\n|---|---|"
+        )
         print(f"| stable-baselines3 CnnPolicy | {sb3:.1f} |\n| gamerl PPO | {ours:.1f} |")
         print(f"ratio: {ours / sb3:.3f}")
         return
     preset = PRESETS["cartpole"][1]
     cartpole = dataclasses.replace(
-        preset, num_envs=args.num_envs or preset.num_envs, num_steps=args.num_steps or preset.num_steps
+        preset,
+        num_envs=args.num_envs or preset.num_envs,
+        num_steps=args.num_steps or preset.num_steps,
+        device=args.device,
     )
     print(f"{cartpole.num_envs} games x {cartpole.num_steps} steps, {cartpole.epochs} epochs x "
           f"{cartpole.minibatches} minibatches, both sides\n")  # fmt: skip

@@ -111,6 +111,14 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
     assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
+    # where the learner runs is this sitting's choice: a run may go on on another device
+    resume = ["train", "ppo", "--resume", str(tmp_path / "cli"), "--updates", "2", "--device", "cpu", "--no-progress"]
+    assert main(resume) == 0
+    assert len(_metrics(tmp_path / "cli")) == 2
+    missing = f"cuda:{torch.cuda.device_count()}"
+    assert main(["train", "ppo", "--device", missing, "--runs-dir", str(tmp_path), "--run-name", "gpu"]) == 2
+    assert capsys.readouterr().err.strip().endswith("pass --device cpu (or auto)")
+    assert not (tmp_path / "gpu").exists()
     assert main(["train", "ppo", "--env-id", "CartPol-v1", "--runs-dir", str(tmp_path), "--no-progress"]) == 2
     assert "unknown env id 'CartPol-v1'" in capsys.readouterr().err
     assert not list(tmp_path.glob("CartPol*"))

@@ -3,12 +3,15 @@ time limits are told apart from the game's own ends."""
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from gamerl.algorithms.ppo.agent_env import GymAgents
 from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.train import flatten_rollout, truncation_bootstrap
+from gamerl.algorithms.ppo.train import Batch, flatten_rollout, truncation_bootstrap, update
+from gamerl.config.ppo import PPOConfig
+from gamerl.errors import TrainingError
 
 SHORT_CARTPOLE = "GamerlTest/CartPole3-v0"
 if SHORT_CARTPOLE not in gym.registry:
@@ -112,3 +115,21 @@ def test_only_truncated_rows_are_bootstrapped() -> None:
     assert result.truncated is None and (truncation_bootstrap(model, result, 0.9) == 0).all()
     env.close()
     game_over.close()
+
+
+def _tiny_learner(config: PPOConfig) -> tuple[ActorCritic, tuple[torch.optim.Optimizer, torch.optim.Optimizer]]:
+    model = ActorCritic((4,), heads_for_space(gym.spaces.Discrete(2)), config.policy_hidden, config.value_hidden)
+    optimizers = tuple(torch.optim.Adam(p, lr=1e-3) for p in (model.policy_parameters(), model.value.parameters()))
+    return model, optimizers
+
+
+def test_a_non_finite_loss_stops_training_with_advice() -> None:
+    config = PPOConfig(policy_hidden=(8,), value_hidden=(8,), epochs=2, minibatches=2)
+    n = 8
+    returns = torch.ones(n)
+    returns[3] = float("nan")  # e.g. an env that paid a NaN reward
+    batch = Batch(torch.randn(n, 4), torch.zeros(n, 1), torch.full((n,), -0.7), torch.randn(n), returns)
+    with pytest.raises(TrainingError, match="lower --policy-lr/--value-lr"):
+        update(*_tiny_learner(config), batch, config, torch.Generator().manual_seed(0))
+    metrics = update(*_tiny_learner(config), batch._replace(returns=torch.ones(n)), config, torch.Generator())
+    assert all(np.isfinite(v) for v in metrics.values()) and "train/entropy/a0" in metrics

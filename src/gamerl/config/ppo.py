@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from gamerl.config.base import RunConfig, max_minutes_check
 from gamerl.errors import ConfigError
+from gamerl.training.device import device_check
 
 DERK_ENV_ID = "Derk-v0"
 
@@ -21,6 +22,7 @@ class PPOConfig(RunConfig):
         "max_minutes",
         "progress",
         "torch_threads",
+        "device",
         "derk_timeout_s",
         "derk_restarts",
     )
@@ -81,6 +83,8 @@ class PPOConfig(RunConfig):
     team_items: str | None = None
     """Derk items: None = random per game (as the game does), or fixed for both teams as 'arms,misc,tail'
     per derkling, e.g. 'Pistol,FrogLegs,;Talons,,;Blaster,,HealingGland'"""
+    device: str = "auto"
+    """torch device of the learner: auto (a CUDA GPU when PyTorch sees one, else cpu), cpu, cuda or cuda:N"""
     derk_timeout_s: float = 180.0
     """Derk: seconds any start-up or step may take before the browser is declared hung"""
     derk_restarts: int = 2
@@ -106,6 +110,7 @@ class PPOConfig(RunConfig):
             (all(h >= 1 for h in self.policy_hidden + self.value_hidden), "hidden sizes must be >= 1"),
             (self.bins >= 2, f"bins must be >= 2, got {self.bins}: pass --bins 9"),
             max_minutes_check(self.max_minutes),
+            device_check(self.device),
             (self.pool_size >= 1, f"pool_size must be >= 1, got {self.pool_size}: pass --pool-size 5"),
             (self.derk_timeout_s > 0, f"derk_timeout_s must be > 0, got {self.derk_timeout_s}"),
             (self.derk_restarts >= 0, f"derk_restarts must be >= 0, got {self.derk_restarts}"),
@@ -154,6 +159,28 @@ PRESETS: dict[str, tuple[str, PPOConfig]] = {
             policy_hidden=(64, 64),
             value_hidden=(64, 64),
             checkpoint_every=20,
+        ),
+    ),
+    "atari": (
+        "CleanRL's Atari settings on ALE/Pong-v5 (--env-id for another game): one Nature CNN feeding a linear "
+        "policy and a linear value head (SB3's CnnPolicy), 8 games x 128 steps, 10M frames",
+        PPOConfig(
+            env_id="ALE/Pong-v5",
+            updates=2_500,
+            num_envs=8,
+            num_steps=128,
+            gamma=0.99,
+            gae_lambda=0.95,
+            clip=0.1,
+            ent_coef=0.01,
+            policy_lr=2.5e-4,
+            value_lr=2.5e-4,
+            epochs=4,
+            minibatches=4,
+            policy_hidden=(),
+            value_hidden=(),
+            share_encoder=True,
+            checkpoint_every=100,
         ),
     ),
 }

@@ -18,12 +18,14 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def rng_state(generator: np.random.Generator | None = None) -> dict[str, Any]:
-    """Capture every global RNG state (and ``generator``'s) as plain picklable objects."""
+    """Capture every global RNG state (CUDA's too, where there is a GPU; and ``generator``'s) as picklable objects."""
     state: dict[str, Any] = {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
         "torch": torch.get_rng_state(),
     }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
     if generator is not None:
         state["generator"] = generator.bit_generator.state
     return state
@@ -34,5 +36,7 @@ def restore_rng_state(state: dict[str, Any], generator: np.random.Generator | No
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
+    if torch.cuda.is_available() and len(state.get("cuda", [])) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
     if generator is not None and "generator" in state:
         generator.bit_generator.state = state["generator"]

@@ -19,7 +19,7 @@ class TrainPPOArgs:
     config: Annotated[PPOConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
     """continue the run in this directory from its last checkpoint and settings; it takes --updates,
-    --max-minutes, --target-return, --progress, --torch-threads, --derk-timeout-s, --derk-restarts"""
+    --max-minutes, --target-return, --progress, --torch-threads, --device, --derk-timeout-s, --derk-restarts"""
 
 
 def train_command(args: list[str]) -> None:

@@ -35,6 +35,7 @@ from gamerl.config.ppo import PPOConfig
 from gamerl.data.returns import gae
 from gamerl.errors import TrainingError
 from gamerl.training.checkpoints import save_checkpoint
+from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import discard_unstarted_run
@@ -64,11 +65,12 @@ def update(
     """
     size = len(batch.obs)
     mb = math.ceil(size / config.minibatches)
-    sums: dict[str, float] = {}
-    entropy_sum = torch.zeros(len(model.heads))
+    names = ("policy_loss", "value_loss", "approx_kl", "clip_fraction")
+    sums = torch.zeros(len(names), device=batch.obs.device)
+    entropy_sum = torch.zeros(len(model.heads), device=batch.obs.device)
     count = 0
     for _ in range(config.epochs):
-        order = torch.randperm(size, generator=generator)
+        order = torch.randperm(size, generator=generator).to(batch.obs.device)
         for start in range(0, size, mb):
             idx = order[start : start + mb]
             adv = batch.advantages[idx]
@@ -79,26 +81,23 @@ def update(
             entropy = dist.entropy().mean(0)  # (H,)
             v_loss = value_loss(values, batch.returns[idx])
             loss = surrogate.loss - config.ent_coef * entropy.sum() + v_loss
-            if not torch.isfinite(loss):
-                raise TrainingError(f"PPO loss became {loss.item()}: lower --policy-lr/--value-lr and --resume")
             for opt in optimizers:
                 opt.zero_grad()
             loss.backward()
             for opt in optimizers:
                 nn.utils.clip_grad_norm_(opt.param_groups[0]["params"], config.max_grad_norm, foreach=True)
                 opt.step()
-            for key, value in (
-                ("policy_loss", surrogate.loss),
-                ("value_loss", v_loss),
-                ("approx_kl", surrogate.approx_kl),
-                ("clip_fraction", surrogate.clip_fraction),
-            ):
-                sums[key] = sums.get(key, 0.0) + float(value.detach())
+            stats = (surrogate.loss, v_loss, surrogate.approx_kl, surrogate.clip_fraction)
+            sums += torch.stack(stats).detach()
             entropy_sum += entropy.detach()
             count += 1
-    out = {f"train/{k}": v / count for k, v in sums.items()}
-    for head, value in zip(model.heads, entropy_sum / count, strict=True):
-        out[f"train/entropy/{head.name}"] = float(value)
+    # one device-to-host copy per update; a non-finite loss also poisons every later minibatch's sum
+    means = (sums / count).tolist()
+    if not all(math.isfinite(v) for v in means[:2]):
+        raise TrainingError(f"PPO loss became {means[0] + means[1]}: lower --policy-lr/--value-lr and --resume")
+    out = {f"train/{k}": v for k, v in zip(names, means, strict=True)}
+    for head, value in zip(model.heads, (entropy_sum / count).tolist(), strict=True):
+        out[f"train/entropy/{head.name}"] = value
     return out
 
 
@@ -110,14 +109,16 @@ def flatten_rollout(
     returns: np.ndarray,
     valid: np.ndarray,
 ) -> Batch:
-    """``(T, N, …)`` rollout buffers → a :class:`Batch` of the valid samples (see ``StepResult.valid``)."""
-    keep = slice(None) if valid.all() else torch.from_numpy(valid.reshape(-1))
+    """``(T, N, …)`` rollout buffers → a :class:`Batch` of the valid samples (see ``StepResult.valid``), on
+    the device of ``obs``."""
+    device = obs.device
+    keep = slice(None) if valid.all() else torch.from_numpy(valid.reshape(-1)).to(device)
     return Batch(
         obs.reshape(valid.size, -1)[keep],
         actions.reshape(valid.size, -1)[keep],
         logp.reshape(-1)[keep],
-        torch.from_numpy(advantages.reshape(-1))[keep],
-        torch.from_numpy(returns.reshape(-1))[keep],
+        torch.from_numpy(advantages.reshape(-1)).to(device)[keep],
+        torch.from_numpy(returns.reshape(-1)).to(device)[keep],
     )
 
 
@@ -130,7 +131,8 @@ def truncation_bootstrap(model: ActorCritic, result: StepResult, gamma: float) -
     out = np.zeros(len(result.rewards), dtype=np.float32)
     if result.truncated is not None:
         with torch.inference_mode():
-            out[result.truncated] = gamma * model.state_value(torch.from_numpy(result.final_obs)).numpy()
+            final_obs = torch.from_numpy(result.final_obs).to(model.log_std.device)
+            out[result.truncated] = gamma * model.state_value(final_obs).cpu().numpy()
     return out
 
 
@@ -142,6 +144,7 @@ def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
 
 def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     """Train (or resume) a PPO run; return its run directory."""
+    device = resolve_device(config.device)  # before open_run: a missing GPU leaves no run directory
     run_dir, config, checkpoint = open_run(config, resume)
     torch.set_num_threads(config.torch_threads)
     seed_everything(config.seed)
@@ -162,6 +165,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             source, _ = load_model(config.init_from)
             check_compatible(source, env.obs_shape, env.heads, config.init_from)
             model.load_state_dict(source.state_dict())
+        model.to(device)
         optimizers = (
             torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5, fused=True),
             torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5, fused=True),
@@ -189,17 +193,17 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             write_snapshot(run_dir, counters["updates"], payload)
 
         n, t_max = env.num_agents, config.num_steps
-        obs_buf = torch.zeros((t_max, n, int(np.prod(env.obs_shape))))
-        act_buf = torch.zeros((t_max, n, len(env.heads)))
-        logp_buf = torch.zeros((t_max, n))
-        val_buf = np.zeros((t_max, n), dtype=np.float32)
+        obs_buf = torch.zeros((t_max, n, int(np.prod(env.obs_shape))), device=device)
+        act_buf = torch.zeros((t_max, n, len(env.heads)), device=device)
+        logp_buf = torch.zeros((t_max, n), device=device)
+        val_buf = torch.zeros((t_max, n), device=device)
         rew_buf = np.zeros((t_max, n), dtype=np.float32)
         bootstrap_buf = np.zeros((t_max, n), dtype=np.float32)
         done_buf = np.zeros((t_max, n), dtype=np.float32)
         valid_buf = np.ones((t_max, n), dtype=bool)
         start = time.perf_counter() - counters["elapsed"]
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
-        obs = torch.from_numpy(env.reset())
+        obs = torch.from_numpy(env.reset()).to(device)
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
@@ -219,14 +223,14 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                     with torch.inference_mode():
                         dist, values = model(obs)
                         action = dist.sample()
-                        logp_buf[t], val_buf[t] = dist.log_prob(action), values.numpy()
+                        logp_buf[t], val_buf[t] = dist.log_prob(action), values
                     obs_buf[t], act_buf[t] = obs, action
-                    result = env.step(action.numpy())
+                    result = env.step(action.cpu().numpy())
                     rew_buf[t], done_buf[t] = result.rewards, result.dones
                     bootstrap_buf[t] = truncation_bootstrap(model, result, config.gamma)
                     valid_buf[t] = True if result.valid is None else result.valid
                     episodes += result.episodes
-                    obs = torch.from_numpy(result.obs)
+                    obs = torch.from_numpy(result.obs).to(device)
                 counters["steps"] += t_max * n
                 counters["episodes"] += len(episodes)
                 recent.extend(e["return"] for e in episodes)
@@ -235,9 +239,10 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
 
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
                 with torch.no_grad():
-                    last_values = model.state_value(obs).numpy()
+                    last_values = model.state_value(obs).cpu().numpy()
+                values = val_buf.cpu().numpy()
                 advantages, returns = gae(
-                    rew_buf + bootstrap_buf, val_buf, done_buf, last_values, config.gamma, config.gae_lambda
+                    rew_buf + bootstrap_buf, values, done_buf, last_values, config.gamma, config.gae_lambda
                 )
                 batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf)
 
@@ -250,7 +255,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 metrics.update(
                     {
                         "rollout/mean_reward": float(rew_buf[valid_buf].mean()),
-                        "train/explained_variance": explained_variance(val_buf[valid_buf], returns[valid_buf]),
+                        "train/explained_variance": explained_variance(values[valid_buf], returns[valid_buf]),
                         "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
                         "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
                         "charts/updates": counters["updates"],
