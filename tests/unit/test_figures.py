@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+
 from gamerl.algorithms.ppo.figures import draw_ppo_curves
 from gamerl.evaluation.figures import curve_x
 
@@ -26,6 +28,8 @@ def test_a_ppo_panel_no_run_logged_says_so_instead_of_empty_axes(tmp_path: Path)
         {"step": 8 * u, "charts/updates": u, "rollout/return": -21.0 + u, "train/entropy/a0": 1.7} for u in (1, 2)
     ]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    win, ret, *_, entropy, _kl = draw_ppo_curves([tmp_path]).axes  # a Gymnasium run: no win rate
+    fig = draw_ppo_curves([tmp_path])
+    win, ret, *_, entropy, _kl = fig.axes  # a Gymnasium run: no win rate
     assert not win.lines and not win.axison and "rollout/win: not logged" in win.texts[0].get_text()
     assert list(ret.lines[0].get_ydata()) == [-20.0, -19.0] and entropy.get_legend() is not None
+    plt.close(fig)
