@@ -240,9 +240,9 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
                 with torch.no_grad():
                     last_values = model.state_value(obs).cpu().numpy()
-                values = val_buf.cpu().numpy()
+                rollout_values = val_buf.cpu().numpy()  # (T, N), one copy from the device
                 advantages, returns = gae(
-                    rew_buf + bootstrap_buf, values, done_buf, last_values, config.gamma, config.gae_lambda
+                    rew_buf + bootstrap_buf, rollout_values, done_buf, last_values, config.gamma, config.gae_lambda
                 )
                 batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf)
 
@@ -255,7 +255,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 metrics.update(
                     {
                         "rollout/mean_reward": float(rew_buf[valid_buf].mean()),
-                        "train/explained_variance": explained_variance(values[valid_buf], returns[valid_buf]),
+                        "train/explained_variance": explained_variance(rollout_values[valid_buf], returns[valid_buf]),
                         "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
                         "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
                         "charts/updates": counters["updates"],
