@@ -209,7 +209,7 @@ def bench_m(
     rng, gen = np.random.default_rng(0), torch.Generator().manual_seed(0)
 
     def our_step() -> None:
-        t = to_tensors(sample_sequences(latents, batch, length, rng), gen)
+        t = to_tensors(sample_sequences(latents, batch, length, rng), gen, torch.device("cpu"))
         update(ours, ours_opt, t["z"], t["actions"])
 
     plain_s, ours_s = timed_pair(plain_step, our_step, batches, 10)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gamerl.cli import main
 from gamerl.data.datasets import Latents
@@ -55,6 +56,9 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
         "0.3",
         "--no-progress",
     ]
+    missing = f"cuda:{torch.cuda.device_count()}"  # one past the last GPU: refused before any run directory
+    assert main([*vae_args, "--epochs", "1", "--device", missing]) == 2
+    assert capsys.readouterr().err.strip().endswith("pass --device cpu (or auto)")
     assert main([*vae_args, "--epochs", "1"]) == 0
     (run,) = runs.iterdir()
     assert json.loads((run / "worldmodels.json").read_text())["frame_skip"] == 4
@@ -63,13 +67,15 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
     steps_after_one = read_metrics(run)[-1]["step"]
     # resume: the stored config is used, but for the budget given now; a setting that would go unused is refused
     assert main(["train", "vae", "--resume", str(run), "--epochs", "2", "--batch-size", "8"]) == 2
-    assert main(["train", "vae", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert main(["train", "vae", "--resume", str(run), "--epochs", "2", "--device", "cpu", "--no-progress"]) == 0
     assert main(["train", "vae", "--resume", str(run)]) == 0  # its 2 epochs are done: nothing to train
     records = read_metrics(run)
     assert [r["charts/epoch"] for r in records] == [1, 2]
     assert records[-1]["step"] == 2 * steps_after_one
     assert "eval/vae_loss" in records[-1] and np.isfinite(records[-1]["eval/vae_loss"])
 
+    assert main(["encode", str(run), "--device", missing]) == 2
+    assert capsys.readouterr().err.strip().endswith("pass --device cpu (or auto)")
     assert main(["encode", str(run)]) == 0
     latents = Latents.load(run / "latents.npz")
     assert latents.mu.shape == (150, 32) and latents.actions.shape == (150, actions)
@@ -93,11 +99,13 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
         "4",
         "--no-progress",
     ]
+    assert main([*mdn_args, "--device", missing]) == 2  # and leaves no M stage behind
+    assert capsys.readouterr().err.strip().endswith("pass --device cpu (or auto)")
     assert main(mdn_args) == 0
     mdn_records = read_metrics(run / "mdn")
     assert [r["step"] for r in mdn_records] == [3, 6]
     assert main(["train", "mdn", str(run), "--resume", "--updates", "9", "--hidden", "8"]) == 2
-    assert main(["train", "mdn", str(run), "--resume", "--updates", "9", "--no-progress"]) == 0
+    assert main(["train", "mdn", str(run), "--resume", "--updates", "9", "--device", "cpu", "--no-progress"]) == 0
     assert [r["step"] for r in read_metrics(run / "mdn")] == [3, 6, 9]
     assert main(mdn_args) == 2  # a second M stage in the same run is refused
     assert all(np.isfinite(r["eval/latent_nll"]) and "eval/copy_last_mse" in r for r in mdn_records)

@@ -1,9 +1,12 @@
 """Which torch device a learner runs on, and the one-line errors for a device that is misspelt or absent."""
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
 from gamerl.config.ppo import PPOConfig
+from gamerl.config.worldmodels import MDNConfig, VAEConfig
 from gamerl.errors import ConfigError
 from gamerl.training.device import resolve_device
 
@@ -14,9 +17,14 @@ def test_auto_picks_a_gpu_only_where_pytorch_sees_one() -> None:
 
 
 @pytest.mark.parametrize("name", ["gpu", "cuda:x", "mps", "tpu"])
-def test_a_device_other_than_cpu_or_cuda_is_a_config_error(name: str) -> None:
+@pytest.mark.parametrize(
+    "check",
+    [resolve_device, lambda d: PPOConfig(device=d), lambda d: VAEConfig(device=d), lambda d: MDNConfig(device=d)],
+    ids=["resolve_device", "PPOConfig", "VAEConfig", "MDNConfig"],
+)
+def test_a_device_other_than_cpu_or_cuda_is_a_config_error(name: str, check: Callable[[str], object]) -> None:
     with pytest.raises(ConfigError, match="pass --device auto") as info:
-        PPOConfig(device=name)
+        check(name)
     assert "\n" not in str(info.value)
 
 

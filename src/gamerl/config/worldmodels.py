@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from gamerl.config.base import RunConfig, max_minutes_check
 from gamerl.errors import ConfigError
+from gamerl.training.device import device_check
 
 
 def _check(checks: list[tuple[bool, str]]) -> None:
@@ -82,7 +83,7 @@ class VAEConfig(RunConfig):
     """Train the vision model V: a convolutional β-VAE on the frames of a rollout store."""
 
     resume_budget: ClassVar[tuple[str, ...]] = ("epochs",)
-    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads")
+    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads", "device")
 
     store: Path = Path("data/store")
     """rollout store made by 'gamerl collect'"""
@@ -104,6 +105,8 @@ class VAEConfig(RunConfig):
     """frames held in memory per epoch (a random subset of a larger store: the seed's rotating buffer)"""
     channels_last: bool = True
     """use the channels-last memory format (faster convolutions on CPU)"""
+    device: str = "auto"
+    """torch device V trains on: auto (a CUDA GPU when PyTorch sees one, else cpu), cpu, cuda or cuda:N"""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -126,6 +129,7 @@ class VAEConfig(RunConfig):
                     f"buffer_frames must be >= batch_size, got {self.buffer_frames}",
                 ),
                 max_minutes_check(self.max_minutes),
+                device_check(self.device),
             ]
         )
 
@@ -136,7 +140,7 @@ class MDNConfig:
 
     resume_budget: ClassVar[tuple[str, ...]] = ("updates",)
     """see ``RunConfig``: what a resume may extend, and how one invocation runs"""
-    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads")
+    sitting_options: ClassVar[tuple[str, ...]] = ("max_minutes", "progress", "torch_threads", "device")
 
     hidden: int = 256
     """LSTM units (the paper: 256 CarRacing / 512 Doom; the seed: 1024)"""
@@ -174,6 +178,8 @@ class MDNConfig:
     """seed of the M stage"""
     torch_threads: int = 1
     """torch intra-op threads"""
+    device: str = "auto"
+    """torch device M trains on: auto (a CUDA GPU when PyTorch sees one, else cpu), cpu, cuda or cuda:N"""
     progress: bool = True
     """show a progress bar"""
 
@@ -197,6 +203,7 @@ class MDNConfig:
                 ),
                 max_minutes_check(self.max_minutes),
                 (self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}"),
+                device_check(self.device),
             ]
         )
 

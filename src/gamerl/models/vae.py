@@ -111,7 +111,10 @@ def vae_loss(
     return bce + beta * kl, bce, kl
 
 
-def frames_to_input(frames: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
-    """uint8 frames ``(B, R, R, 3)`` → float ``(B, 3, R, R)`` in [0, 1] (channels-last memory if asked)."""
-    x = frames.permute(0, 3, 1, 2).float().div_(255.0)
+def frames_to_input(
+    frames: torch.Tensor, channels_last: bool = False, device: torch.device | None = None
+) -> torch.Tensor:
+    """uint8 frames ``(B, R, R, 3)`` → float ``(B, 3, R, R)`` in [0, 1] on ``device`` (default: the frames'),
+    channels-last memory if asked; frames travel to the device as uint8, a quarter of the float bytes."""
+    x = frames.to(device).permute(0, 3, 1, 2).float().div_(255.0)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()

@@ -20,7 +20,11 @@ def device_check(name: str) -> tuple[bool, str]:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` → ``cuda`` if PyTorch sees a GPU, else ``cpu``; a named GPU that is not there is a one-line error."""
+    """``auto`` → ``cuda`` if PyTorch sees a GPU, else ``cpu``; a misspelt device or a named GPU that is not
+    there is a one-line error."""
+    ok, message = device_check(name)
+    if not ok:
+        raise ConfigError(message)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)

@@ -29,7 +29,7 @@ class TrainVAEArgs:
     config: Annotated[VAEConfig, tyro.conf.arg(name="")]
     resume: Path | None = None
     """continue the World Models run in this directory from its last V checkpoint and settings (it takes
-    --epochs, --max-minutes, --progress, --torch-threads)"""
+    --epochs, --max-minutes, --progress, --torch-threads, --device)"""
 
 
 def train_vae_command(args: list[str]) -> None:
@@ -58,6 +58,8 @@ class EncodeArgs:
     """encode this store instead of the run's (must match its resolution and frame skip)"""
     batch_size: int = 256
     """frames per forward pass"""
+    device: str = "auto"
+    """torch device V encodes on: auto (a CUDA GPU when PyTorch sees one, else cpu), cpu, cuda or cuda:N"""
 
 
 def encode_command(args: list[str]) -> None:
@@ -65,7 +67,7 @@ def encode_command(args: list[str]) -> None:
     parsed = tyro.cli(EncodeArgs, args=args, prog="gamerl encode")
     from gamerl.algorithms.worldmodels.encode import encode_store
 
-    latents = encode_store(parsed.run_dir, parsed.store, parsed.batch_size)
+    latents = encode_store(parsed.run_dir, parsed.store, parsed.batch_size, device=parsed.device)
     print(f"encoded {len(latents.mu)} frames of {len(latents.lengths)} episodes into {parsed.run_dir}")
 
 
@@ -78,7 +80,7 @@ class TrainMDNArgs:
     config: Annotated[MDNConfig, tyro.conf.arg(name="")]
     resume: bool = False
     """continue M from its last checkpoint with the stored settings (it takes --updates, --max-minutes,
-    --progress, --torch-threads)"""
+    --progress, --torch-threads, --device)"""
 
 
 def train_mdn_command(args: list[str]) -> None:

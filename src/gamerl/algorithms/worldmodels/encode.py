@@ -11,18 +11,21 @@ import numpy as np
 import torch
 
 from gamerl.algorithms.worldmodels.stages import LATENTS, open_matching_store
-from gamerl.algorithms.worldmodels.vae import load_vae
+from gamerl.algorithms.worldmodels.vae import load_vae, model_input
 from gamerl.data.datasets import Latents
 from gamerl.errors import ConfigError
-from gamerl.models.vae import frames_to_input
+from gamerl.training.device import resolve_device
 
 
 @torch.no_grad()
-def encode_store(run_dir: Path, store_path: Path | None = None, batch: int = 256, threads: int = 1) -> Latents:
-    """Encode the run's store (or a matching ``store_path``) with the run's V; write and return latents."""
+def encode_store(
+    run_dir: Path, store_path: Path | None = None, batch: int = 256, threads: int = 1, device: str = "auto"
+) -> Latents:
+    """Encode the run's store (or a matching ``store_path``) with the run's V on ``device`` (see
+    :func:`~gamerl.training.device.resolve_device`); write and return latents."""
     torch.set_num_threads(threads)
+    model = load_vae(run_dir).to(resolve_device(device))
     store = open_matching_store(run_dir, store_path)
-    model = load_vae(run_dir)
     episodes = store.episodes()
     if not episodes:
         raise ConfigError(f"store {store.path} has no finished episodes: run 'gamerl collect' first")
@@ -30,9 +33,9 @@ def encode_store(run_dir: Path, store_path: Path | None = None, batch: int = 256
     for ep in episodes:
         data = store.read_episode(ep)
         for i in range(0, ep.length, batch):
-            mu, logvar = model.encode(frames_to_input(torch.from_numpy(data["frames"][i : i + batch])))
-            parts["mu"].append(mu.numpy())
-            parts["logvar"].append(logvar.numpy())
+            mu, logvar = model.encode(model_input(model, data["frames"][i : i + batch]))
+            parts["mu"].append(mu.cpu().numpy())
+            parts["logvar"].append(logvar.cpu().numpy())
         for key in ("actions", "rewards", "dones"):
             parts[key].append(data[key])
     lengths = np.array([ep.length for ep in episodes], np.int64)

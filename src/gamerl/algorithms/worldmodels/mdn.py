@@ -29,6 +29,7 @@ from gamerl.data.datasets import Latents, SequenceBatch, sample_sequences
 from gamerl.errors import RunDirError, TrainingError
 from gamerl.models.mdn_rnn import MDNRNN, MDNRNNCell, mdn_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
+from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
@@ -60,11 +61,13 @@ def split_latents(latents: Latents, fraction: float, seed: int) -> tuple[Latents
     return latents.subset(np.sort(order[n_val:])), latents.subset(np.sort(order[:n_val]))
 
 
-def to_tensors(batch: SequenceBatch, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """Numpy batch → tensors, with z = μ + σ·ε drawn afresh ``(B, T+1, Z)``."""
+def to_tensors(batch: SequenceBatch, generator: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
+    """Numpy batch → tensors on ``device``, with z = μ + σ·ε drawn afresh ``(B, T+1, Z)`` (ε from the CPU
+    ``generator``, so a run draws the same z on any device)."""
     t = {k: torch.from_numpy(v) for k, v in batch._asdict().items()}
-    eps = torch.randn(t["mu"].shape, generator=generator)
-    t["z"] = t["mu"] + torch.exp(0.5 * t["logvar"]) * eps
+    t["eps"] = torch.randn(t["mu"].shape, generator=generator)
+    t = {k: v.to(device) for k, v in t.items()}
+    t["z"] = t["mu"] + torch.exp(0.5 * t["logvar"]) * t.pop("eps")
     return t
 
 
@@ -72,9 +75,10 @@ def to_tensors(batch: SequenceBatch, generator: torch.Generator) -> dict[str, to
 def validate(model: MDNRNN, val: Latents, config: MDNConfig, seed: int) -> dict[str, float]:
     """Validation losses, M's next-μ squared error (mixture mean) and the copy-last predictor's."""
     rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
     sums = np.zeros(5)
     for _ in range(VALIDATION_BATCHES):
-        t = to_tensors(sample_sequences(val, config.batch_size, config.sequence_length, rng), gen)
+        t = to_tensors(sample_sequences(val, config.batch_size, config.sequence_length, rng), gen, device)
         out, _ = model(t["mu"][:, :-1], t["actions"])
         losses = mdn_loss(
             out,
@@ -113,13 +117,14 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     elif (run_dir / MDN_CONFIG).exists():
         raise RunDirError(f"{run_dir} already has an M stage: pass --resume, or start a new run")
     config = config or MDNConfig()
+    device = resolve_device(config.device)  # before the stage's config is written: a missing GPU leaves none
     torch.set_num_threads(config.torch_threads)
     rng = seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     latents = Latents.load(run_dir / LATENTS)
     check_latents(run_dir, latents.resolution, latents.frame_skip)
     train, val = split_latents(latents, config.validation_fraction, config.seed)
-    model = build_mdn(config, latents.mu.shape[1], latents.actions.shape[1])
+    model = build_mdn(config, latents.mu.shape[1], latents.actions.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=True)
     update = 0
     if resume:
@@ -156,7 +161,8 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     logger = MetricLogger(log_dir, resume_step=update if resume else None)
     with logger, TrainingProgress(config.updates, "updates", config.progress, update) as bar:
         while update < config.updates:
-            t = to_tensors(sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng), gen)
+            batch = sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng)
+            t = to_tensors(batch, gen, device)
             out, _ = model(t["z"][:, :-1], t["actions"])
             losses = mdn_loss(
                 out,

@@ -22,6 +22,7 @@ from gamerl.errors import ConfigError, TrainingError
 from gamerl.evaluation.wm_figures import image_rows, reconstruction_grid, save_png, to_uint8
 from gamerl.models.vae import DEFAULT_Z, ConvVAE, frames_to_input, vae_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
+from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import load_run_config, new_run_dir
@@ -44,12 +45,17 @@ def load_vae(run_dir: Path) -> ConvVAE:
     return model.eval()
 
 
+def model_input(model: ConvVAE, frames: np.ndarray) -> torch.Tensor:
+    """uint8 frames ``(B, R, R, 3)`` → V's input ``(B, 3, R, R)`` on the device V's weights are on."""
+    return frames_to_input(torch.from_numpy(frames), device=next(model.parameters()).device)
+
+
 @torch.no_grad()
 def evaluate_vae(model: ConvVAE, frames: np.ndarray, beta: float, batch: int = 256) -> dict[str, float]:
     """Mean loss terms on ``frames`` ``(N, R, R, 3)`` uint8 decoding z = μ (deterministic)."""
     totals = np.zeros(3)
     for i in range(0, len(frames), batch):
-        x = frames_to_input(torch.from_numpy(frames[i : i + batch]))
+        x = model_input(model, frames[i : i + batch])
         mu, logvar = model.encode(x)
         losses = vae_loss(model.decode_logits(mu), x, mu, logvar, beta)
         totals += np.array([t.item() for t in losses]) * len(x)
@@ -60,16 +66,16 @@ def evaluate_vae(model: ConvVAE, frames: np.ndarray, beta: float, batch: int = 2
 @torch.no_grad()
 def reconstruct(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
     """Frames ``(N, R, R, 3)`` uint8 → reconstructions from z = μ, same shape and dtype."""
-    mu, _ = model.encode(frames_to_input(torch.from_numpy(frames)))
-    return to_uint8(model.decode(mu).numpy())
+    mu, _ = model.encode(model_input(model, frames))
+    return to_uint8(model.decode(mu).cpu().numpy())
 
 
 @torch.no_grad()
 def interpolation_strip(model: ConvVAE, a: np.ndarray, b: np.ndarray, out: Path, steps: int = 8) -> Path:
     """Decode μ linearly interpolated between frames ``a`` and ``b`` ``(R, R, 3)``; frames at both ends."""
-    mu, _ = model.encode(frames_to_input(torch.from_numpy(np.stack([a, b]))))
-    w = torch.linspace(0, 1, steps)[:, None]
-    images = to_uint8(model.decode((1 - w) * mu[0] + w * mu[1]).numpy())
+    mu, _ = model.encode(model_input(model, np.stack([a, b])))
+    w = torch.linspace(0, 1, steps, device=mu.device)[:, None]
+    images = to_uint8(model.decode((1 - w) * mu[0] + w * mu[1]).cpu().numpy())
     return save_png(image_rows([np.concatenate([a[None], images, b[None]])]), out)
 
 
@@ -77,13 +83,14 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
     """Train V per ``config`` (or continue the run in ``resume``); return the run directory."""
     if resume is not None:  # the run's settings; the budget and how it runs from ``config``
         config = resume_config(load_run_config(resume, VAEConfig, SYSTEM), config)
+    device = resolve_device(config.device)  # before the run directory: a missing GPU leaves none
     torch.set_num_threads(config.torch_threads)
     rng = seed_everything(config.seed)
     store = RolloutStore.open(config.store)
     episodes = store.episodes()
     if not episodes:
         raise ConfigError(f"store {store.path} has no finished episodes yet: run 'gamerl collect' first")
-    model = build_vae(store.meta.resolution, config.z_dim)
+    model = build_vae(store.meta.resolution, config.z_dim).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, fused=True)
@@ -129,17 +136,18 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
             model.train()
             tick, sums, batches, completed = time.perf_counter(), np.zeros(3), 0, True
             for i in range(0, len(frames) - config.batch_size + 1, config.batch_size):
-                x = frames_to_input(frames[order[i : i + config.batch_size]], config.channels_last)
+                x = frames_to_input(frames[order[i : i + config.batch_size]], config.channels_last, device)
                 logits, mu, logvar = model(x)
                 loss, bce, kl = vae_loss(logits, x, mu, logvar, config.beta)
-                if not torch.isfinite(loss):
-                    raise TrainingError(f"VAE loss became {loss.item()} at step {step}: lower --learning-rate")
+                terms = torch.stack([loss, bce, kl]).detach().cpu().numpy()  # one host copy a step
+                if not np.isfinite(terms[0]):
+                    raise TrainingError(f"VAE loss became {terms[0]} at step {step}: lower --learning-rate")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 step += 1
                 batches += 1
-                sums += [loss.item(), bce.item(), kl.item()]
+                sums += terms
                 if config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes:
                     completed = False
                     break
