@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import tyro
 
-from gamerl.config.base import refuse_changes_on_resume
+from gamerl.config.base import refuse_changes_on_resume, resume_help
 from gamerl.config.pg import PRESETS, PGConfig
 from gamerl.errors import GamerlError
 from gamerl.training.run import load_run_config
@@ -54,9 +54,12 @@ class TrainPGArgs:
     """Arguments of ``gamerl train pg``: a policy-gradient config and an optional run to resume."""
 
     config: Annotated[PGConfig, tyro.conf.arg(name="")]
-    resume: Path | None = None
-    """continue the run in this directory from its last checkpoint and settings (it takes --episodes,
-    --max-minutes, --progress, --torch-threads)"""
+    resume: Annotated[
+        Path | None,
+        tyro.conf.arg(
+            help=resume_help("continue the run in this directory from its last checkpoint and settings", PGConfig)
+        ),
+    ] = None
 
 
 def parse_resumable(

@@ -9,13 +9,15 @@ import pytest
 
 from gamerl.algorithms.pg.reinforce import train_reinforce
 from gamerl.cli import main
+from gamerl.config.base import resumable
+from gamerl.config.pg import PGConfig
+from gamerl.config.ppo import PPOConfig
+from gamerl.config.worldmodels import ControllerConfig, MDNConfig, VAEConfig
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     """One tiny real run shared by the evaluate/play/error tests of this module."""
-    from gamerl.config.pg import PGConfig
-
     config = PGConfig(
         seed=5,
         runs_dir=tmp_path_factory.mktemp("runs"),
@@ -51,6 +53,24 @@ def test_train_help_shows_field_docs_and_presets(capsys):
     out = capsys.readouterr().out
     assert info.value.code == 0
     assert "discount factor" in out and "fast" in out and "0.001" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "config"),
+    [
+        (["train", "pg"], PGConfig),
+        (["train", "ppo"], PPOConfig),
+        (["train", "vae"], VAEConfig),
+        (["train", "mdn", "RUN"], MDNConfig),
+        (["train", "controller", "RUN"], ControllerConfig),
+    ],
+)
+def test_resume_help_lists_exactly_what_a_resume_takes(command, config, capsys):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    listed = help_text.split("it takes ", 1)[1].split(" (default")[0]
+    assert listed == ", ".join("--" + name.replace("_", "-") for name in resumable(config))
 
 
 def test_unknown_env_id_makes_no_run_dir(capsys, tmp_path):

@@ -104,6 +104,12 @@ def resumable(config: Any) -> tuple[str, ...]:
     return (*config.resume_budget, *config.sitting_options)
 
 
+def resume_help(what: str, config: Any) -> str:
+    """Help of a ``--resume`` option: ``what`` it does, then the options a resume of ``config`` (an instance or
+    its class) takes, so that the list cannot drift from :func:`resumable`."""
+    return f"{what}; it takes {_flags(resumable(config))}"
+
+
 def resume_config(stored: C, given: C) -> C:
     """A resumed run's config: ``stored`` (its config.json) with the :func:`resumable` options of ``given``."""
     return dataclasses.replace(stored, **{n: getattr(given, n) for n in resumable(stored)})  # type: ignore

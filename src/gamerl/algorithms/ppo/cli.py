@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import tyro
 
+from gamerl.config.base import resume_help
 from gamerl.config.ppo import PRESETS, PPOConfig
 from gamerl.errors import GamerlError
 
@@ -17,9 +18,12 @@ class TrainPPOArgs:
     """Arguments of ``gamerl train ppo``: a PPO config and an optional run to resume."""
 
     config: Annotated[PPOConfig, tyro.conf.arg(name="")]
-    resume: Path | None = None
-    """continue the run in this directory from its last checkpoint and settings; it takes --updates,
-    --max-minutes, --target-return, --progress, --torch-threads, --device, --derk-timeout-s, --derk-restarts"""
+    resume: Annotated[
+        Path | None,
+        tyro.conf.arg(
+            help=resume_help("continue the run in this directory from its last checkpoint and settings", PPOConfig)
+        ),
+    ] = None
 
 
 def train_command(args: list[str]) -> None:

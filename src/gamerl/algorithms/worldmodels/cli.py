@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import tyro
 
 from gamerl.cli import parse_resumable
+from gamerl.config.base import resume_help
 from gamerl.config.worldmodels import CollectConfig, ControllerConfig, KeptParams, MDNConfig, VAEConfig
 from gamerl.training.run import load_run_config
 
@@ -27,9 +28,12 @@ class TrainVAEArgs:
     """Arguments of ``gamerl train vae``: a V config and an optional run to resume."""
 
     config: Annotated[VAEConfig, tyro.conf.arg(name="")]
-    resume: Path | None = None
-    """continue the World Models run in this directory from its last V checkpoint and settings (it takes
-    --epochs, --max-minutes, --progress, --torch-threads, --device)"""
+    resume: Annotated[
+        Path | None,
+        tyro.conf.arg(
+            help=resume_help("continue the World Models run in this directory from its V checkpoint", VAEConfig)
+        ),
+    ] = None
 
 
 def train_vae_command(args: list[str]) -> None:
@@ -78,9 +82,7 @@ class TrainMDNArgs:
     run_dir: tyro.conf.Positional[Path]
     """World Models run directory holding latents.npz (from 'gamerl encode')"""
     config: Annotated[MDNConfig, tyro.conf.arg(name="")]
-    resume: bool = False
-    """continue M from its last checkpoint with the stored settings (it takes --updates, --max-minutes,
-    --progress, --torch-threads, --device)"""
+    resume: Annotated[bool, tyro.conf.arg(help=resume_help("continue M from its last checkpoint", MDNConfig))] = False
 
 
 def train_mdn_command(args: list[str]) -> None:
@@ -135,9 +137,9 @@ class TrainControllerArgs:
     config: Annotated[ControllerConfig, tyro.conf.arg(name="")]
     name: str | None = None
     """name of this controller stage, RUN_DIR/controller/NAME (default: the mode, 'real' or 'dream')"""
-    resume: bool = False
-    """continue the stage from its last checkpoint with its stored settings (it takes --generations,
-    --max-minutes, --progress, --workers, --backend, --address, --task-timeout-s)"""
+    resume: Annotated[
+        bool, tyro.conf.arg(help=resume_help("continue the stage from its last checkpoint", ControllerConfig))
+    ] = False
 
 
 def train_controller_command(args: list[str]) -> None:
