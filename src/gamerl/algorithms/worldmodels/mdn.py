@@ -64,10 +64,9 @@ def split_latents(latents: Latents, fraction: float, seed: int) -> tuple[Latents
 def to_tensors(batch: SequenceBatch, generator: torch.Generator, device: torch.device) -> dict[str, torch.Tensor]:
     """Numpy batch → tensors on ``device``, with z = μ + σ·ε drawn afresh ``(B, T+1, Z)`` (ε from the CPU
     ``generator``, so a run draws the same z on any device)."""
-    t = {k: torch.from_numpy(v) for k, v in batch._asdict().items()}
-    t["eps"] = torch.randn(t["mu"].shape, generator=generator)
-    t = {k: v.to(device) for k, v in t.items()}
-    t["z"] = t["mu"] + torch.exp(0.5 * t["logvar"]) * t.pop("eps")
+    t = {k: torch.from_numpy(v).to(device) for k, v in batch._asdict().items()}
+    eps = torch.randn(t["mu"].shape, generator=generator).to(device)
+    t["z"] = t["mu"] + torch.exp(0.5 * t["logvar"]) * eps
     return t
 
 
