@@ -13,11 +13,12 @@ import pytest
 from pettingzoo.test import parallel_api_test
 
 from gamerl.algorithms.ppo.derk_agents import DerkAgents
+from gamerl.algorithms.ppo.evaluate import evaluate_ppo
 from gamerl.algorithms.ppo.opponents import RandomTeam
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PPOConfig
 from gamerl.envs.derk import DerkBatch, DerkBrowserError, DerkParallelEnv, DerkSettings, derk_python
-from gamerl.errors import DependencyError
+from gamerl.errors import ConfigError, DependencyError
 
 
 def _available() -> bool:
@@ -127,3 +128,9 @@ def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None
         )
     )
     assert (tuned / "checkpoints" / "model_000001.pt").is_file()
+    # one game in each arena with both teams' items fixed: scored, and kept apart from the random-items results
+    with pytest.raises(ConfigError, match="team_items needs 3 derklings"):
+        evaluate_ppo(tuned, episodes=2, team_items="Pistol,,")
+    evaluate_ppo(tuned, episodes=2, team_items="Pistol,,;Talons,,;Blaster,,")
+    saved = json.loads((tuned / "eval" / "results_random_score_fixed_items_sampled_seed12345.json").read_text())
+    assert saved["team_items"] == "Pistol,,;Talons,,;Blaster,," and len(saved["games"]) == 2

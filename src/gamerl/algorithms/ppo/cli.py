@@ -59,6 +59,8 @@ class EvaluatePPOArgs:
     """Derk: reward counted (default: the game's score); a preset or TOML file measures a behaviour"""
     update: int | None = None
     """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
+    team_items: str | None = None
+    """Derk: fix both teams' items, 'arms,misc,tail' per derkling as in training (default: the run's setting)"""
 
 
 def evaluate_command(args: list[str]) -> None:
@@ -78,6 +80,7 @@ def evaluate_command(args: list[str]) -> None:
         parsed.num_envs,
         parsed.reward,
         parsed.update,
+        parsed.team_items,
     )
     play = "greedy" if parsed.greedy else "sampled"
     print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")

@@ -71,6 +71,7 @@ def evaluate_ppo(
     num_envs: int | None = None,
     reward: str = "score",
     update: int | None = None,
+    team_items: str | None = None,
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
     summary, in ``eval/results_<label>_<greedy|sampled>[_update<N>]_seed<seed>.json``.
@@ -79,7 +80,8 @@ def evaluate_ppo(
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
     Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
-    makes ``mean_return`` the statue damage taken per derkling and game.
+    makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` fixes both teams'
+    items (as ``PPOConfig.team_items``) instead of the game's random draw.
     All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
@@ -89,6 +91,8 @@ def evaluate_ppo(
     changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
     if config.env_id == DERK_ENV_ID:
         changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward=reward)
+        if team_items is not None:
+            changes["team_items"] = team_items
     config = dataclasses.replace(config, **changes)
     env = make_agent_env(config, run_dir)
     try:
@@ -97,11 +101,13 @@ def evaluate_ppo(
         env.close()
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
     label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
+    label += "" if team_items is None else "_fixed_items"
     weights = "" if update is None else f"_update{update}"
     name = f"results_{label}_{'greedy' if greedy else 'sampled'}{weights}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({**summary, "games": games, "greedy": greedy}, indent=2) + "\n", encoding="utf-8")
+    record = {**summary, "games": games, "greedy": greedy, "team_items": config.team_items}
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
