@@ -58,7 +58,7 @@ def evaluate_vae(model: ConvVAE, frames: np.ndarray, beta: float, batch: int = 2
         x = model_input(model, frames[i : i + batch])
         mu, logvar = model.encode(x)
         losses = vae_loss(model.decode_logits(mu), x, mu, logvar, beta)
-        totals += np.array([t.item() for t in losses]) * len(x)
+        totals += torch.stack(losses).cpu().numpy() * len(x)  # one host copy a batch, as in training
     loss, bce, kl = totals / max(len(frames), 1)
     return {"eval/vae_loss": loss, "eval/bce": bce, "eval/kl": kl}
 
