@@ -5,7 +5,14 @@ import pytest
 
 from gamerl.algorithms.ppo.derk_agents import DerkAgents
 from gamerl.algorithms.ppo.opponents import RandomTeam
-from gamerl.envs.derk import FRIEND_STATUE_DISTANCE, OBS_SIZE, POSITION_UP_DOWN
+from gamerl.envs.derk import (
+    FIRST_ITEM_COLUMN,
+    FRIEND_STATUE_DISTANCE,
+    ITEM_COLUMNS,
+    OBS_SIZE,
+    POSITION_UP_DOWN,
+    parse_team_items,
+)
 
 
 class ScriptedArena:
@@ -20,6 +27,10 @@ class ScriptedArena:
         obs = np.full((6, OBS_SIZE), 0.5, np.float32)  # every derkling alive (hitpoints 0.5)
         obs[:, POSITION_UP_DOWN] = self.positions[self.t - 1] if self.t else -0.1
         obs[:, FRIEND_STATUE_DISTANCE] = self.distances[self.t - 1] if self.t else 0.3
+        obs[:, FIRST_ITEM_COLUMN : FIRST_ITEM_COLUMN + len(ITEM_COLUMNS)] = 0.0
+        for derkling, items in enumerate((["Pistol", "Shell"], ["VampireGland"], [], [], [], ["HealingGland"])):
+            for item in items:
+                obs[derkling, FIRST_ITEM_COLUMN + ITEM_COLUMNS.index(item)] = 1.0
         return obs
 
     def reset(self) -> np.ndarray:
@@ -46,6 +57,14 @@ def test_game_stats_say_where_the_team_stayed() -> None:
     assert game["home_half"] == pytest.approx(0.5)  # 2 of the 4 steps in their own half
     assert game["statue_distance"] == pytest.approx(0.65)
     assert game["win"] == 1.0 and game["return"] == 4.0
+    # the items each team drew, read from the game's first observations, in --team-items form
+    assert (game["items"], game["armed"]) == ("Pistol,Shell,;,,VampireGland;,,", 2.0)
+    assert (game["opponent_items"], game["opponent_armed"]) == (",,;,,;,,HealingGland", 0.0)
+    assert parse_team_items(str(game["items"])) == [
+        {"slots": ["Pistol", "Shell", None]},
+        {"slots": [None, None, "VampireGland"]},
+        {"slots": [None, None, None]},
+    ]
     agents.reset()  # a new game starts its counts afresh
     again = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
     assert (again["home_half"], again["statue_distance"]) == pytest.approx((0.5, 0.65))

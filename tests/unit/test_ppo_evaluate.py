@@ -1,17 +1,19 @@
 """Evaluation summaries (a Derk summary once lost its mean return)."""
 
+from typing import Any
+
 import pytest
 
 from gamerl.algorithms.ppo.evaluate import summarize_games
 
 
 def test_derk_summary_has_win_rate_and_mean_return() -> None:
-    games = [
+    games: list[dict[str, Any]] = [
         {"return": 3.0, "win": 1.0, "tie": 0.0, "score": 13.0, "opponent_score": 0.0, "kills": 1.0, "deaths": 0.0},
         {"return": 1.0, "win": 0.0, "tie": 1.0, "score": 0.0, "opponent_score": 0.0, "kills": 0.0, "deaths": 2.0},
     ]
-    for game, home_half in zip(games, (0.2, 0.6), strict=True):
-        game.update(home_half=home_half, statue_distance=2 * home_half)
+    for game, home_half, armed in zip(games, (0.2, 0.6), (2.0, 0.0), strict=True):
+        game.update(home_half=home_half, statue_distance=2 * home_half, armed=armed, items="Pistol,,;,,;,,")
     summary = summarize_games(games, derk=True)
     assert summary == pytest.approx(
         {
@@ -26,8 +28,13 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
             "mean_deaths": 1.0,
             "mean_home_half": 0.4,
             "mean_statue_distance": 0.8,
+            "unarmed_share": 0.5,
+            "win_rate_armed": 1.0,
+            "win_rate_unarmed": 0.0,
         }
     )
+    # no unarmed game, no win rate for them (rather than a NaN in the results file)
+    assert "win_rate_unarmed" not in summarize_games(games[:1], derk=True)
 
 
 def test_gym_summary_is_return_only() -> None:

@@ -44,6 +44,14 @@ ITEMS = {
     "misc": ("FrogLegs", "IronBubblegum", "HeliumBubblegum", "Shell", "Trombone"),
     "tail": ("HealingGland", "VampireGland", "ParalyzingDart"),
 }
+ITEM_COLUMNS = (
+    "Talons", "BloodClaws", "Cleavers", "Cripplers", "HealingGland", "VampireGland", "FrogLegs", "Pistol",
+    "Magnum", "Blaster", "ParalyzingDart", "IronBubblegum", "HeliumBubblegum", "Shell", "Trombone",
+)  # fmt: skip
+"""the items a derkling carries, as observation columns 32-46 (gym-derk's ``Has<Item>`` senses), in order"""
+FIRST_ITEM_COLUMN = 32
+DAMAGE_ITEMS = frozenset(ITEMS["arms"]) | {"VampireGland"}
+"""the items that hurt a target (the game's descriptions): every arms item and the VampireGland"""
 INSTALL_HINT = "install it with 'apt-get install -y chromium xvfb xauth fonts-liberation' (as root)"
 
 
@@ -83,6 +91,21 @@ def parse_team_items(text: str | None) -> list[dict[str, Any]] | None:
                 raise ConfigError(f"'{item}' is not a {slot} item: choose one of {', '.join(ITEMS[slot])}")
         team.append({"slots": slots})
     return team
+
+
+def team_loadout(team_obs: np.ndarray) -> str:
+    """A team's items read from its three derklings' observations ``(3, 64)``, as ``'arms,misc,tail;…'``
+    (the format of ``--team-items``, so a game's draw can be replayed)."""
+    members = []
+    for senses in team_obs:
+        carried = {ITEM_COLUMNS[i] for i in np.flatnonzero(senses[FIRST_ITEM_COLUMN:][: len(ITEM_COLUMNS)] > 0.5)}
+        members.append(",".join(next((i for i in ITEMS[slot] if i in carried), "") for slot in ITEMS))
+    return ";".join(members)
+
+
+def armed_derklings(loadout: str) -> int:
+    """How many derklings of a ``'arms,misc,tail;…'`` loadout carry an item that does damage."""
+    return sum(bool(DAMAGE_ITEMS & set(member.split(","))) for member in loadout.split(";"))
 
 
 def row(n_arenas: int, arena: int, team: int, slot: int) -> int:

@@ -17,6 +17,10 @@ from gymnasium.vector import AutoresetMode
 from gamerl.algorithms.ppo.heads import Head, env_values, heads_for_space
 from gamerl.errors import ConfigError, EnvNotFoundError
 
+EpisodeStats = dict[str, float | str]
+"""statistics of one ended episode (or game): numbers are averaged into the training log; strings (a Derk
+game's loadouts) are kept only in evaluation records"""
+
 
 @dataclasses.dataclass
 class StepResult:
@@ -28,7 +32,7 @@ class StepResult:
     """``(N,)`` float32"""
     dones: np.ndarray
     """``(N,)`` bool: the episode of this row ended with this step"""
-    episodes: list[dict[str, float]]
+    episodes: list[EpisodeStats]
     """statistics of every episode (or game) that ended with this step, e.g. ``{"return": …, "length": …}``"""
     valid: np.ndarray | None = None
     """``(N,)`` bool, False where the row's step was the env's own restart (its action had no effect and

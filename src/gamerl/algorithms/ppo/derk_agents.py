@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gamerl.algorithms.ppo.agent_env import StepResult
+from gamerl.algorithms.ppo.agent_env import EpisodeStats, StepResult
 from gamerl.algorithms.ppo.heads import env_values, heads_for_space
 from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam
 from gamerl.algorithms.ppo.session import load_model
@@ -20,6 +20,8 @@ from gamerl.envs.derk import (
     DerkBrowserError,
     DerkSettings,
     action_space,
+    armed_derklings,
+    team_loadout,
 )
 from gamerl.errors import CheckpointError
 
@@ -33,6 +35,9 @@ class DerkAgents:
     home derklings spent the game, read from their observations every step: ``home_half`` (share of
     steps in their own half) and ``statue_distance`` (mean distance to their statue, 1.0 beyond sensor
     range). The game's own ``timeSpentHome*`` rewards are paid only every few seconds of game time.
+    Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
+    (replayable with ``--team-items``), and ``armed``/``opponent_armed``, how many derklings of each team
+    carry an item that does damage (an unarmed team cannot score but by an enemy's fall).
     """
 
     def __init__(self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9) -> None:
@@ -48,6 +53,7 @@ class DerkAgents:
         self._home_half = np.zeros(self.num_agents)
         self._statue_distance = np.zeros(self.num_agents)
         self._steps = 0
+        self._loadouts: list[str] = []
 
     def _start(self, obs: np.ndarray) -> np.ndarray:
         self._obs = obs
@@ -56,6 +62,7 @@ class DerkAgents:
         self._home_half[:] = 0
         self._statue_distance[:] = 0
         self._steps = 0
+        self._loadouts = [team_loadout(obs[3 * team : 3 * team + 3]) for team in range(2 * self.n_arenas)]
         self.opponent.new_game()
         return obs[: self.num_agents]
 
@@ -84,10 +91,15 @@ class DerkAgents:
         episodes = [self._arena_stats(a, stats) for a in range(self.n_arenas)]
         return StepResult(self.reset(), rewards[: self.num_agents], np.ones(self.num_agents, bool), episodes)
 
-    def _arena_stats(self, arena: int, stats: np.ndarray | None) -> dict[str, float]:
+    def _arena_stats(self, arena: int, stats: np.ndarray | None) -> EpisodeStats:
         home = slice(3 * arena, 3 * arena + 3)
         away = slice(self.num_agents + 3 * arena, self.num_agents + 3 * arena + 3)
-        out = {
+        items, opponent_items = self._loadouts[arena], self._loadouts[self.n_arenas + arena]
+        out: EpisodeStats = {
+            "items": items,
+            "opponent_items": opponent_items,
+            "armed": float(armed_derklings(items)),
+            "opponent_armed": float(armed_derklings(opponent_items)),
             "return": float(self._returns[home].mean()),
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from gamerl.algorithms.ppo.agent_env import AgentEnv
+from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import load_model, make_agent_env, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
@@ -26,9 +26,9 @@ def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
         return (dist.mode() if greedy else dist.sample()).numpy()
 
 
-def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool) -> list[dict[str, float]]:
+def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool) -> list[EpisodeStats]:
     """Step ``env`` until ``episodes`` episodes (Derk: arena games) have ended; their statistics."""
-    finished: list[dict[str, float]] = []
+    finished: list[EpisodeStats] = []
     obs = env.reset()
     while len(finished) < episodes:
         result = env.step(act(model, obs, greedy))
@@ -37,10 +37,12 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
     return finished[:episodes]
 
 
-def summarize_games(games: list[dict[str, float]], derk: bool) -> dict[str, float]:
-    """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates
-    and where the team stayed (``mean_home_half``, ``mean_statue_distance``)."""
-    returns = [g["return"] for g in games]
+def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
+    """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates,
+    where the team stayed (``mean_home_half``, ``mean_statue_distance``) and the item draw's part:
+    ``unarmed_share`` (games the team drew no item that does damage), ``win_rate_armed`` and
+    ``win_rate_unarmed`` (each only where such games were played)."""
+    returns = [float(g["return"]) for g in games]
     summary = {
         "episodes": float(len(games)),
         "mean_return": float(np.mean(returns)),
@@ -57,7 +59,13 @@ def summarize_games(games: list[dict[str, float]], derk: bool) -> dict[str, floa
             ("mean_home_half", "home_half"),
             ("mean_statue_distance", "statue_distance"),
         ):
-            summary[out] = float(np.mean([g[key] for g in games]))
+            summary[out] = float(np.mean([float(g[key]) for g in games]))
+        unarmed = [float(g["armed"]) == 0 for g in games]
+        summary["unarmed_share"] = float(np.mean(unarmed))
+        for label, part in (("armed", False), ("unarmed", True)):
+            wins = [float(g["win"]) for g, u in zip(games, unarmed, strict=True) if u == part]
+            if wins:
+                summary[f"win_rate_{label}"] = float(np.mean(wins))
     return summary
 
 

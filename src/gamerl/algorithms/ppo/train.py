@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gamerl.algorithms.ppo.agent_env import StepResult
+from gamerl.algorithms.ppo.agent_env import EpisodeStats, StepResult
 from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
 from gamerl.algorithms.ppo.networks import ActorCritic
@@ -218,7 +218,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             ):
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
-                episodes: list[dict[str, float]] = []
+                episodes: list[EpisodeStats] = []
                 for t in range(t_max):
                     with torch.inference_mode():
                         dist, values = model(obs)
@@ -263,7 +263,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                         "charts/elapsed_s": counters["elapsed"],
                     }
                 )
-                for key in sorted({k for e in episodes for k in e}):
+                for key in sorted({k for e in episodes for k, v in e.items() if not isinstance(v, str)}):
                     metrics[f"rollout/{key}"] = float(np.mean([e[key] for e in episodes if key in e]))
                 logger.log(counters["steps"], metrics)
                 shown = {k.split("/")[-1]: v for k, v in metrics.items() if k in ("rollout/return", "rollout/win")}
