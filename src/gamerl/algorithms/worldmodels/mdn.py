@@ -27,7 +27,7 @@ from gamerl.config.base import config_from_dict, config_to_dict, read_config_fil
 from gamerl.config.worldmodels import MDNConfig
 from gamerl.data.datasets import Latents, SequenceBatch, sample_sequences
 from gamerl.errors import RunDirError, TrainingError
-from gamerl.models.mdn_rnn import MDNRNN, MDNRNNCell, mdn_loss
+from gamerl.models.mdn_rnn import MDNRNN, MDNLosses, MDNOutput, MDNRNNCell, mdn_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
 from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
@@ -70,6 +70,25 @@ def to_tensors(batch: SequenceBatch, generator: torch.Generator, device: torch.d
     return t
 
 
+def predict_sequences(
+    model: MDNRNN, t: dict[str, torch.Tensor], latent: str, config: MDNConfig
+) -> tuple[MDNOutput, MDNLosses]:
+    """M run over the windows of ``t`` (from :func:`to_tensors`) on latent ``t[latent]`` (``"z"`` samples or
+    ``"mu"``, ``(B, T+1, Z)``): its predictions for steps 1..T and their losses."""
+    out, _ = model(t[latent][:, :-1], t["actions"])
+    losses = mdn_loss(
+        out,
+        t[latent][:, 1:],
+        t["rewards"],
+        t["dones"],
+        t["step_mask"],
+        t["next_mask"],
+        config.reward_weight,
+        config.done_weight,
+    )
+    return out, losses
+
+
 @torch.no_grad()
 def validate(model: MDNRNN, val: Latents, config: MDNConfig, seed: int) -> dict[str, float]:
     """Validation losses, M's next-μ squared error (mixture mean) and the copy-last predictor's."""
@@ -78,17 +97,7 @@ def validate(model: MDNRNN, val: Latents, config: MDNConfig, seed: int) -> dict[
     sums = np.zeros(5)
     for _ in range(VALIDATION_BATCHES):
         t = to_tensors(sample_sequences(val, config.batch_size, config.sequence_length, rng), gen, device)
-        out, _ = model(t["mu"][:, :-1], t["actions"])
-        losses = mdn_loss(
-            out,
-            t["mu"][:, 1:],
-            t["rewards"],
-            t["dones"],
-            t["step_mask"],
-            t["next_mask"],
-            config.reward_weight,
-            config.done_weight,
-        )
+        out, losses = predict_sequences(model, t, "mu", config)
         weights = torch.softmax(out.pi_logits, dim=-2)
         mean = (weights * out.mu).sum(-2)
         n = t["next_mask"].sum().clamp(min=1)
@@ -162,17 +171,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
         while update < config.updates:
             batch = sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng)
             t = to_tensors(batch, gen, device)
-            out, _ = model(t["z"][:, :-1], t["actions"])
-            losses = mdn_loss(
-                out,
-                t["z"][:, 1:],
-                t["rewards"],
-                t["dones"],
-                t["step_mask"],
-                t["next_mask"],
-                config.reward_weight,
-                config.done_weight,
-            )
+            _, losses = predict_sequences(model, t, "z", config)
             if not torch.isfinite(losses.total):
                 raise TrainingError(f"M loss became {losses.total.item()} at update {update}: lower --learning-rate")
             optimizer.zero_grad(set_to_none=True)
