@@ -1,9 +1,10 @@
 """PPO speed: gamerl against stable-baselines3 with the same hyperparameters, one run each, this machine.
 
 CartPole-v1 (default): wall-clock until the mean return of the last 20 episodes reaches 475, both with
-the ``cartpole`` preset's hyperparameters (``--num-envs``, ``--num-steps`` change its rollout) and one torch
-thread, one run per side and seed (``--seeds``, alternating sides); the ratio is of the summed times, and
-steps/s separates speed from sample efficiency. The issue's target: ours <= 0.25x SB3.
+the ``cartpole`` preset's hyperparameters (``--num-envs``, ``--num-steps``, ``--epochs``, ``--minibatches``
+and ``--lr`` change them) and one torch thread, one run per side and seed (``--seeds``, alternating
+sides); the ratio is of the summed times, and steps/s separates speed from sample efficiency. The
+issue's target: ours <= 0.25x SB3.
 ``--pong``: Atari Pong through ``ale_py.AtariVectorEnv``, training agent-steps/s over 3 rollouts of
 8 games x 128 steps, the same Atari hyperparameters on both sides; target: ours >= 4x SB3.
 ``--device cuda`` runs both sides' networks on the GPU (default: cpu).
@@ -160,6 +161,9 @@ def main() -> None:
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
     parser.add_argument("--num-steps", type=int, default=None, help="CartPole: steps per rollout (default: preset's)")
+    parser.add_argument("--epochs", type=int, default=None, help="CartPole: passes per rollout (default: preset's)")
+    parser.add_argument("--minibatches", type=int, default=None, help="CartPole: minibatches (default: preset's)")
+    parser.add_argument("--lr", type=float, default=None, help="CartPole: both learning rates (default: preset's)")
     parser.add_argument("--updates", type=int, default=PONG.updates, help="Pong: updates per side")
     parser.add_argument("--device", default="cpu", help="torch device of both sides: cpu, cuda (SB3's spelling too)")
     args = parser.parse_args()
@@ -187,10 +191,14 @@ def main() -> None:
         preset,
         num_envs=args.num_envs or preset.num_envs,
         num_steps=args.num_steps or preset.num_steps,
+        epochs=args.epochs or preset.epochs,
+        minibatches=args.minibatches or preset.minibatches,
+        policy_lr=args.lr or preset.policy_lr,
+        value_lr=args.lr or preset.value_lr,
         device=args.device,
     )
     print(f"{cartpole.num_envs} games x {cartpole.num_steps} steps, {cartpole.epochs} epochs x "
-          f"{cartpole.minibatches} minibatches, both sides\n")  # fmt: skip
+          f"{cartpole.minibatches} minibatches, learning rate {cartpole.policy_lr:g}, both sides\n")  # fmt: skip
     print(f"| CartPole-v1 seed | side | seconds to a mean return of {TARGET:.0f} (last 20 episodes) | env steps |")
     print("|---|---|---|---|")
     totals = {"sb3": [0.0, 0], "gamerl": [0.0, 0]}

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gamerl.algorithms.ppo.heads import Head
-from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.networks import SIGMOID_TANH_MIN, ActorCritic, Tanh
 from gamerl.errors import ConfigError
 
 HEADS = [Head("a0", "categorical", 6)]
@@ -39,3 +39,17 @@ def test_separate_networks_keep_their_state_dict_keys() -> None:
 def test_shared_encoder_needs_frames() -> None:
     with pytest.raises(ConfigError, match="share_encoder needs"):
         ActorCritic((4,), HEADS, (8,), (8,), share_encoder=True)
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (256, 64)])  # torch.tanh's path, then the sigmoid path
+def test_tanh_matches_torch_tanh_in_value_and_gradient(shape: tuple[int, int]) -> None:
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(0)) * 3
+    x[0, :4] = torch.tensor([0.0, 1e-4, 20.0, -20.0])
+    with torch.no_grad():
+        torch.testing.assert_close(Tanh()(x), torch.tanh(x), atol=3e-7, rtol=0)
+    leaf = x.clone().requires_grad_()
+    grad = torch.randn(*shape)
+    Tanh()(leaf).backward(grad)
+    torch.testing.assert_close(leaf.grad, (1 - torch.tanh(x) ** 2) * grad, atol=1e-6, rtol=0)
+    wide = torch.randn(2, SIGMOID_TANH_MIN, dtype=torch.float64, requires_grad=True)  # the sigmoid path, float64
+    assert torch.autograd.gradcheck(Tanh(), (wide,), fast_mode=True)
