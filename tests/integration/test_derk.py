@@ -137,4 +137,4 @@ def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None
     # each game records the items both teams drew, read from the game's observations
     for game in saved["games"]:
         assert game["items"] == game["opponent_items"] == "Pistol,,;Talons,,;Blaster,,"
-        assert game["armed"] == game["opponent_armed"] == 3
+        assert game["armed"] == game["opponent_armed"] == 3 and game["draw"] == "ranged"

@@ -58,7 +58,7 @@ def test_game_stats_say_where_the_team_stayed() -> None:
     assert game["statue_distance"] == pytest.approx(0.65)
     assert game["win"] == 1.0 and game["return"] == 4.0
     # the items each team drew, read from the game's first observations, in --team-items form
-    assert (game["items"], game["armed"]) == ("Pistol,Shell,;,,VampireGland;,,", 2.0)
+    assert (game["items"], game["armed"], game["draw"]) == ("Pistol,Shell,;,,VampireGland;,,", 2.0, "ranged")
     assert (game["opponent_items"], game["opponent_armed"]) == (",,;,,;,,HealingGland", 0.0)
     assert parse_team_items(str(game["items"])) == [
         {"slots": ["Pistol", "Shell", None]},

@@ -93,6 +93,14 @@ def test_team_items() -> None:
         derk.parse_team_items("Pistol,,")
 
 
+def test_draws_are_sorted_by_what_the_team_can_hurt_with() -> None:
+    assert derk.draw_kind("Talons,,;,,VampireGland;Blaster,Shell,") == "ranged"
+    assert derk.draw_kind("Cripplers,,;,,VampireGland;,,") == "melee"
+    assert derk.draw_kind(",FrogLegs,VampireGland;,,;,,") == "drain"
+    assert derk.draw_kind(",Trombone,ParalyzingDart;,Shell,HealingGland;,,") == "unarmed"
+    assert derk.armed_derklings(",Trombone,ParalyzingDart;Talons,,;,,VampireGland") == 2
+
+
 def test_missing_chromium_or_worker_python_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(derk.shutil, "which", lambda name: None)
     with pytest.raises(DependencyError, match="apt-get install -y chromium xvfb") as err:

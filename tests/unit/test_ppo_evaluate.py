@@ -12,8 +12,8 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
         {"return": 3.0, "win": 1.0, "tie": 0.0, "score": 13.0, "opponent_score": 0.0, "kills": 1.0, "deaths": 0.0},
         {"return": 1.0, "win": 0.0, "tie": 1.0, "score": 0.0, "opponent_score": 0.0, "kills": 0.0, "deaths": 2.0},
     ]
-    for game, home_half, armed in zip(games, (0.2, 0.6), (2.0, 0.0), strict=True):
-        game.update(home_half=home_half, statue_distance=2 * home_half, armed=armed, items="Pistol,,;,,;,,")
+    for game, home_half, draw in zip(games, (0.2, 0.6), ("melee", "unarmed"), strict=True):
+        game.update(home_half=home_half, statue_distance=2 * home_half, draw=draw)
     summary = summarize_games(games, derk=True)
     assert summary == pytest.approx(
         {
@@ -30,6 +30,7 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
             "mean_statue_distance": 0.8,
             "unarmed_share": 0.5,
             "win_rate_armed": 1.0,
+            "win_rate_melee": 1.0,
             "win_rate_unarmed": 0.0,
         }
     )

@@ -108,6 +108,22 @@ def armed_derklings(loadout: str) -> int:
     return sum(bool(DAMAGE_ITEMS & set(member.split(","))) for member in loadout.split(";"))
 
 
+DRAW_KINDS = ("ranged", "melee", "drain", "unarmed")
+"""what a team's items let it hurt with, best first: :func:`draw_kind`"""
+
+
+def draw_kind(loadout: str) -> str:
+    """A team's ``'arms,misc,tail;…'`` loadout by its best way to do damage: ``ranged`` (a Pistol, Magnum or
+    Blaster), ``melee`` (other arms items), ``drain`` (only VampireGlands) or ``unarmed`` (none of these)."""
+    items = set(loadout.replace(";", ",").split(","))
+    arms = items & set(ITEMS["arms"])
+    if arms & {"Pistol", "Magnum", "Blaster"}:
+        return "ranged"
+    if arms:
+        return "melee"
+    return "drain" if "VampireGland" in items else "unarmed"
+
+
 def row(n_arenas: int, arena: int, team: int, slot: int) -> int:
     """Row of agent ``slot`` of ``team`` (0 home, 1 away) in ``arena`` in gym-derk's arrays."""
     return 3 * n_arenas * team + 3 * arena + slot

@@ -21,6 +21,7 @@ from gamerl.envs.derk import (
     DerkSettings,
     action_space,
     armed_derklings,
+    draw_kind,
     team_loadout,
 )
 from gamerl.errors import CheckpointError
@@ -36,8 +37,8 @@ class DerkAgents:
     steps in their own half) and ``statue_distance`` (mean distance to their statue, 1.0 beyond sensor
     range). The game's own ``timeSpentHome*`` rewards are paid only every few seconds of game time.
     Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
-    (replayable with ``--team-items``), and ``armed``/``opponent_armed``, how many derklings of each team
-    carry an item that does damage (an unarmed team cannot score but by an enemy's fall).
+    (replayable with ``--team-items``), ``armed``/``opponent_armed``, how many derklings of each team
+    carry an item that does damage, and ``draw``, the home team's :func:`~gamerl.envs.derk.draw_kind`.
     """
 
     def __init__(self, batch: DerkBatch, opponent: Opponent, continuous: str = "binned", bins: int = 9) -> None:
@@ -100,6 +101,7 @@ class DerkAgents:
             "opponent_items": opponent_items,
             "armed": float(armed_derklings(items)),
             "opponent_armed": float(armed_derklings(opponent_items)),
+            "draw": draw_kind(items),
             "return": float(self._returns[home].mean()),
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),

@@ -15,6 +15,7 @@ from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import load_model, make_agent_env, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
+from gamerl.envs.derk import DRAW_KINDS
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
 
@@ -40,8 +41,9 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
 def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
     """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates,
     where the team stayed (``mean_home_half``, ``mean_statue_distance``) and the item draw's part:
-    ``unarmed_share`` (games the team drew no item that does damage), ``win_rate_armed`` and
-    ``win_rate_unarmed`` (each only where such games were played)."""
+    ``unarmed_share`` (games the team drew no item that does damage), ``win_rate_armed`` (the other
+    games), ``win_rate_<kind>`` per :func:`~gamerl.envs.derk.draw_kind`; a rate only where such games
+    were played (no NaN)."""
     returns = [float(g["return"]) for g in games]
     summary = {
         "episodes": float(len(games)),
@@ -60,10 +62,9 @@ def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
             ("mean_statue_distance", "statue_distance"),
         ):
             summary[out] = float(np.mean([float(g[key]) for g in games]))
-        unarmed = [float(g["armed"]) == 0 for g in games]
-        summary["unarmed_share"] = float(np.mean(unarmed))
-        for label, part in (("armed", False), ("unarmed", True)):
-            wins = [float(g["win"]) for g, u in zip(games, unarmed, strict=True) if u == part]
+        summary["unarmed_share"] = float(np.mean([g["draw"] == "unarmed" for g in games]))
+        for label, kinds in (("armed", DRAW_KINDS[:-1]), *((kind, (kind,)) for kind in DRAW_KINDS)):
+            wins = [float(g["win"]) for g in games if g["draw"] in kinds]
             if wins:
                 summary[f"win_rate_{label}"] = float(np.mean(wins))
     return summary
