@@ -27,7 +27,7 @@ def _metrics(run_dir: Path) -> list[dict]:
 def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
     run_dir = train_ppo(_config(tmp_path, updates=25, run_name="learn"))
     records = _metrics(run_dir)
-    assert len(records) == 25 and records[-1]["step"] == 25 * 32 * 32
+    assert len(records) == 25 and records[-1]["step"] == 25 * 32 * 64
     first = next(r["rollout/return"] for r in records if r.get("rollout/return") is not None)
     last = records[-1]["rollout/return"]
     assert first < 40 and last > 150, (first, last)
@@ -61,7 +61,7 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
     train_ppo(_config(tmp_path, updates=4), resume=run_dir)
     records = _metrics(run_dir)
     assert [r["charts/updates"] for r in records] == [1, 2, 3, 4]
-    assert records[-1]["step"] == 4 * 32 * 32
+    assert records[-1]["step"] == 4 * 32 * 64
     after = load_model(run_dir)[0].state_dict()
     assert any((before[k] != after[k]).any() for k in before)
     assert sorted(p.name for p in (run_dir / "checkpoints").glob("model_*.pt")) == [
