@@ -2,8 +2,9 @@
 
 Times forward and forward + backward at the activation shapes of our presets (CartPole's 64-unit layers
 at a rollout step, a minibatch of 256 and one of 1,024; Derk's 512-unit first layer at a minibatch of
-3,600), one torch thread, the two interleaved so that machine load hits both alike. Prints a table and a
-last line ``ratio: X``, our summed forward + backward time over ``nn.Tanh``'s.
+3,600), one torch thread, in CPU time of this process (other jobs on the machine barely move it), the
+two sides interleaved. Prints a table and a last line ``ratio: X``, our summed forward + backward time
+over ``nn.Tanh``'s.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ SHAPES = ((32, 64), (256, 64), (1024, 64), (3600, 512))
 
 
 def seconds_per_call(fn: Callable[[], object], repeats: int) -> float:
-    """Mean wall-clock of ``fn()`` over ``repeats`` calls, after two warm-up calls."""
+    """Mean CPU time of ``fn()`` over ``repeats`` calls, after two warm-up calls."""
     fn(), fn()
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(repeats):
         fn()
-    return (time.perf_counter() - start) / repeats
+    return (time.process_time() - start) / repeats
 
 
 def main() -> None:
