@@ -19,7 +19,7 @@ from gamerl.errors import ConfigError, EnvNotFoundError
 
 EpisodeStats = dict[str, float | str]
 """statistics of one ended episode (or game): numbers are averaged into the training log; strings (a Derk
-game's loadouts) are kept only in evaluation records"""
+game's items and draw kind) are kept only in evaluation records"""
 
 
 @dataclasses.dataclass
