@@ -143,7 +143,7 @@ PRESETS: dict[str, tuple[str, PPOConfig]] = {
         PPOConfig(env_id=DERK_ENV_ID, num_envs=DERK_ARENAS, minibatches=4, reward="defensive"),
     ),
     "cartpole": (
-        "small nets, 32 games x 64 steps per rollout, 2 epochs x 2 minibatches: CartPole-v1 in about 3 s",
+        "small nets, 32 games x 64 steps per rollout, 2 epochs x 2 minibatches: CartPole-v1 in about 2 s",
         PPOConfig(
             env_id="CartPole-v1",
             updates=150,
