@@ -15,12 +15,17 @@ SIGMOID_TANH_MIN = 8192
 """below this many values ``torch.tanh`` costs less than the extra operations (``bench/tanh.py``: 32 x 64)"""
 
 
+def _tanh_by_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """tanh(x) as 2·sigmoid(2x) − 1, a new tensor of ``x``'s shape."""
+    return torch.sigmoid(x * 2).mul_(2).sub_(1)
+
+
 class _TanhFromSigmoid(torch.autograd.Function):
-    """tanh(x) = 2·sigmoid(2x) − 1 forward, PyTorch's own ``tanh_backward`` from the output backward."""
+    """:func:`_tanh_by_sigmoid` forward, PyTorch's own ``tanh_backward`` from the output backward."""
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
-        y = torch.sigmoid(x * 2).mul_(2).sub_(1)
+        y = _tanh_by_sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
@@ -42,7 +47,7 @@ class Tanh(nn.Module):
             return torch.tanh(x)
         if torch.is_grad_enabled() and x.requires_grad:
             return _TanhFromSigmoid.apply(x)  # type: ignore[no-any-return]
-        return torch.sigmoid(x * 2).mul_(2).sub_(1)  # acting: no graph, no autograd.Function overhead
+        return _tanh_by_sigmoid(x)  # acting: no graph, no autograd.Function overhead
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float) -> nn.Sequential:
