@@ -52,6 +52,7 @@ ITEM_COLUMNS = (
 FIRST_ITEM_COLUMN = 32
 DAMAGE_ITEMS = frozenset(ITEMS["arms"]) | {"VampireGland"}
 """the items that hurt a target (the game's descriptions): every arms item and the VampireGland"""
+RANGED_ITEMS = frozenset({"Pistol", "Magnum", "Blaster"})
 INSTALL_HINT = "install it with 'apt-get install -y chromium xvfb xauth fonts-liberation' (as root)"
 
 
@@ -116,12 +117,11 @@ def draw_kind(loadout: str) -> str:
     """A team's ``'arms,misc,tail;…'`` loadout by its best way to do damage: ``ranged`` (a Pistol, Magnum or
     Blaster), ``melee`` (other arms items), ``drain`` (only VampireGlands) or ``unarmed`` (none of these)."""
     items = set(loadout.replace(";", ",").split(","))
-    arms = items & set(ITEMS["arms"])
-    if arms & {"Pistol", "Magnum", "Blaster"}:
+    if items & RANGED_ITEMS:
         return "ranged"
-    if arms:
+    if items & set(ITEMS["arms"]):
         return "melee"
-    return "drain" if "VampireGland" in items else "unarmed"
+    return "drain" if items & DAMAGE_ITEMS else "unarmed"
 
 
 def row(n_arenas: int, arena: int, team: int, slot: int) -> int:
