@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from gamerl.algorithms.ppo.acting import make_actor
 from gamerl.algorithms.ppo.agent_env import GymAgents
 from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.networks import ActorCritic
@@ -55,17 +56,18 @@ def test_other_envs_restart_within_the_step() -> None:
 
 def test_flatten_rollout_drops_invalid_samples() -> None:
     t, n = 3, 2
-    obs = torch.arange(t * n * 4, dtype=torch.float32).reshape(t, n, 4)
-    actions = torch.arange(t * n, dtype=torch.float32).reshape(t, n, 1)
-    logp = torch.zeros(t, n)
+    obs = np.arange(t * n * 4, dtype=np.float32).reshape(t, n, 4)
+    actions = np.arange(t * n, dtype=np.float32).reshape(t, n, 1)
+    logp = np.zeros((t, n), dtype=np.float32)
     advantages = np.arange(t * n, dtype=np.float32).reshape(t, n)
     valid = np.ones((t, n), dtype=bool)
-    assert len(flatten_rollout(obs, actions, logp, advantages, advantages, valid).obs) == t * n
+    cpu = torch.device("cpu")
+    assert len(flatten_rollout(obs, actions, logp, advantages, advantages, valid, cpu).obs) == t * n
     valid[1, 0] = False  # sample 2 in flat order
-    batch = flatten_rollout(obs, actions, logp, advantages, advantages, valid)
+    batch = flatten_rollout(obs, actions, logp, advantages, advantages, valid, cpu)
     assert batch.actions[:, 0].tolist() == [0, 1, 3, 4, 5]
     assert batch.advantages.tolist() == [0, 1, 3, 4, 5]
-    assert torch.equal(batch.obs[2], obs[1, 1])
+    assert batch.obs[2].tolist() == obs[1, 1].tolist()
 
 
 def test_vectorised_time_limit_is_a_truncation_with_its_final_observation() -> None:
@@ -100,19 +102,20 @@ def test_only_truncated_rows_are_bootstrapped() -> None:
     env = GymAgents(SHORT_CARTPOLE, 2, seed=0)
     model = ActorCritic((4,), heads_for_space(gym.spaces.Discrete(2)), (8,), (8,))
     torch.nn.init.constant_(model.value[-1].bias, 3.0)  # values far from 0
+    actor = make_actor(model, np.random.default_rng(0))
     env.reset()
     results = [env.step(np.zeros((2, 1))) for _ in range(3)]
-    assert (truncation_bootstrap(model, results[0], 0.9) == 0).all()
+    assert (truncation_bootstrap(actor, results[0], 0.9) == 0).all()
     with torch.no_grad():
         expected = 0.9 * model.state_value(torch.from_numpy(results[2].obs)).numpy()
-    np.testing.assert_allclose(truncation_bootstrap(model, results[2], 0.9), expected, rtol=1e-6)
+    np.testing.assert_allclose(truncation_bootstrap(actor, results[2], 0.9), expected, rtol=1e-6)
     assert (np.abs(expected) > 1).all()
 
     game_over = GymAgents("CartPole-v1", 2, seed=0)  # always pushing left ends the game, not a time limit
     game_over.reset()
     while not (result := game_over.step(np.zeros((2, 1)))).dones.any():
         pass
-    assert result.truncated is None and (truncation_bootstrap(model, result, 0.9) == 0).all()
+    assert result.truncated is None and (truncation_bootstrap(actor, result, 0.9) == 0).all()
     env.close()
     game_over.close()
 

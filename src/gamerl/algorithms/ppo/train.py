@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gamerl.algorithms.ppo.acting import Actor, make_actor
 from gamerl.algorithms.ppo.agent_env import EpisodeStats, StepResult
 from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
@@ -102,27 +103,24 @@ def update(
 
 
 def flatten_rollout(
-    obs: torch.Tensor,
-    actions: torch.Tensor,
-    logp: torch.Tensor,
+    obs: np.ndarray,
+    actions: np.ndarray,
+    logp: np.ndarray,
     advantages: np.ndarray,
     returns: np.ndarray,
     valid: np.ndarray,
+    device: torch.device,
 ) -> Batch:
-    """``(T, N, …)`` rollout buffers → a :class:`Batch` of the valid samples (see ``StepResult.valid``), on
-    the device of ``obs``."""
-    device = obs.device
-    keep = slice(None) if valid.all() else torch.from_numpy(valid.reshape(-1)).to(device)
+    """``(T, N, …)`` rollout buffers → a :class:`Batch` of the valid samples (see ``StepResult.valid``) on
+    ``device``."""
+    keep = slice(None) if valid.all() else valid.reshape(-1)
     return Batch(
-        obs.reshape(valid.size, -1)[keep],
-        actions.reshape(valid.size, -1)[keep],
-        logp.reshape(-1)[keep],
-        torch.from_numpy(advantages.reshape(-1)).to(device)[keep],
-        torch.from_numpy(returns.reshape(-1)).to(device)[keep],
+        *(torch.from_numpy(np.ascontiguousarray(x.reshape(valid.size, -1)[keep])).to(device) for x in (obs, actions)),
+        *(torch.from_numpy(np.ascontiguousarray(x.reshape(-1)[keep])).to(device) for x in (logp, advantages, returns)),
     )
 
 
-def truncation_bootstrap(model: ActorCritic, result: StepResult, gamma: float) -> np.ndarray:
+def truncation_bootstrap(actor: Actor, result: StepResult, gamma: float) -> np.ndarray:
     """``(N,)``: ``gamma * V(final obs)`` for rows whose episode a time limit cut, 0 elsewhere.
 
     Added to those rows' last reward, so a time limit is not learnt as the end of the game (the env's
@@ -130,9 +128,7 @@ def truncation_bootstrap(model: ActorCritic, result: StepResult, gamma: float) -
     """
     out = np.zeros(len(result.rewards), dtype=np.float32)
     if result.truncated is not None:
-        with torch.inference_mode():
-            final_obs = torch.from_numpy(result.final_obs).to(model.log_std.device)
-            out[result.truncated] = gamma * model.state_value(final_obs).cpu().numpy()
+        out[result.truncated] = gamma * actor.state_value(result.final_obs)
     return out
 
 
@@ -147,7 +143,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     device = resolve_device(config.device)  # before open_run: a missing GPU leaves no run directory
     run_dir, config, checkpoint = open_run(config, resume)
     torch.set_num_threads(config.torch_threads)
-    seed_everything(config.seed)
+    action_rng = seed_everything(config.seed)  # a NumpyActor's samples
     generator = torch.Generator().manual_seed(config.seed)
     counters: dict[str, Any] = {"updates": 0, "steps": 0, "episodes": 0, "elapsed": 0.0}
     if checkpoint is not None:
@@ -174,7 +170,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             model.load_state_dict(checkpoint["model"])
             for opt, state in zip(optimizers, checkpoint["optimizers"], strict=True):
                 opt.load_state_dict(state)
-            restore_rng_state(checkpoint["rng"])
+            restore_rng_state(checkpoint["rng"], action_rng)
             generator.set_state(checkpoint["generator"])
 
         def save() -> None:
@@ -185,7 +181,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 {
                     **payload,
                     "optimizers": [o.state_dict() for o in optimizers],
-                    "rng": rng_state(),
+                    "rng": rng_state(action_rng),
                     "generator": generator.get_state(),
                     "counters": dict(counters),
                 },
@@ -193,17 +189,17 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             write_snapshot(run_dir, counters["updates"], payload)
 
         n, t_max = env.num_agents, config.num_steps
-        obs_buf = torch.zeros((t_max, n, int(np.prod(env.obs_shape))), device=device)
-        act_buf = torch.zeros((t_max, n, len(env.heads)), device=device)
-        logp_buf = torch.zeros((t_max, n), device=device)
-        val_buf = torch.zeros((t_max, n), device=device)
+        obs_buf = np.zeros((t_max, n, int(np.prod(env.obs_shape))), dtype=np.float32)
+        act_buf = np.zeros((t_max, n, len(env.heads)), dtype=np.float32)
+        logp_buf = np.zeros((t_max, n), dtype=np.float32)
+        val_buf = np.zeros((t_max, n), dtype=np.float32)
         rew_buf = np.zeros((t_max, n), dtype=np.float32)
         bootstrap_buf = np.zeros((t_max, n), dtype=np.float32)
         done_buf = np.zeros((t_max, n), dtype=np.float32)
         valid_buf = np.ones((t_max, n), dtype=bool)
         start = time.perf_counter() - counters["elapsed"]
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
-        obs = torch.from_numpy(env.reset()).to(device)
+        obs = env.reset()
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
@@ -219,18 +215,16 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
                 episodes: list[EpisodeStats] = []
+                actor = make_actor(model, action_rng)
                 for t in range(t_max):
-                    with torch.inference_mode():
-                        dist, values = model(obs)
-                        action = dist.sample()
-                        logp_buf[t], val_buf[t] = dist.log_prob(action), values
-                    obs_buf[t], act_buf[t] = obs, action
-                    result = env.step(action.cpu().numpy())
+                    acting = actor.act(obs)
+                    obs_buf[t], act_buf[t], logp_buf[t], val_buf[t] = obs, *acting
+                    result = env.step(acting.actions)
                     rew_buf[t], done_buf[t] = result.rewards, result.dones
-                    bootstrap_buf[t] = truncation_bootstrap(model, result, config.gamma)
+                    bootstrap_buf[t] = truncation_bootstrap(actor, result, config.gamma)
                     valid_buf[t] = True if result.valid is None else result.valid
                     episodes += result.episodes
-                    obs = torch.from_numpy(result.obs).to(device)
+                    obs = result.obs
                 counters["steps"] += t_max * n
                 counters["episodes"] += len(episodes)
                 recent.extend(e["return"] for e in episodes)
@@ -238,13 +232,10 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 rollout_time = time.perf_counter() - rollout_start
 
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
-                with torch.no_grad():
-                    last_values = model.state_value(obs).cpu().numpy()
-                rollout_values = val_buf.cpu().numpy()  # (T, N), one copy from the device
                 advantages, returns = gae(
-                    rew_buf + bootstrap_buf, rollout_values, done_buf, last_values, config.gamma, config.gae_lambda
+                    rew_buf + bootstrap_buf, val_buf, done_buf, actor.state_value(obs), config.gamma, config.gae_lambda
                 )
-                batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf)
+                batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf, device)
 
                 # 3. clipped-surrogate updates of both networks
                 metrics = update(model, optimizers, batch, config, generator)
@@ -255,7 +246,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 metrics.update(
                     {
                         "rollout/mean_reward": float(rew_buf[valid_buf].mean()),
-                        "train/explained_variance": explained_variance(rollout_values[valid_buf], returns[valid_buf]),
+                        "train/explained_variance": explained_variance(val_buf[valid_buf], returns[valid_buf]),
                         "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
                         "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
                         "charts/updates": counters["updates"],
