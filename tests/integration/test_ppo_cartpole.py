@@ -8,15 +8,17 @@ import pytest
 import torch
 
 from gamerl.algorithms.ppo.evaluate import evaluate_ppo
-from gamerl.algorithms.ppo.session import load_model, weights_file
+from gamerl.algorithms.ppo.session import LAST, SYSTEM, load_model, weights_file
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.cli import main
 from gamerl.config.ppo import PRESETS, PPOConfig
 from gamerl.errors import CheckpointError, EnvNotFoundError
+from gamerl.training.checkpoints import load_checkpoint
 
 
 def _config(tmp_path: Path, **changes: object) -> PPOConfig:
-    base = dataclasses.replace(PRESETS["cartpole"][1], runs_dir=tmp_path, progress=False)
+    """The preset without its early stop, so the tests' update counts hold."""
+    base = dataclasses.replace(PRESETS["cartpole"][1], runs_dir=tmp_path, progress=False, target_return=None)
     return dataclasses.replace(base, **changes)
 
 
@@ -46,6 +48,15 @@ def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
     evaluate_ppo(run_dir, episodes=4, greedy=False)
     saved = {p.name: json.loads(p.read_text())["greedy"] for p in (run_dir / "eval").glob("*.json")}
     assert saved == {"results_env_greedy_seed12345.json": True, "results_env_sampled_seed12345.json": False}
+
+
+def test_the_preset_stops_at_its_target_return(tmp_path: Path) -> None:
+    preset = PRESETS["cartpole"][1]
+    run_dir = train_ppo(dataclasses.replace(preset, runs_dir=tmp_path, progress=False, run_name="target"))
+    records = _metrics(run_dir)
+    counters = load_checkpoint(run_dir / LAST, SYSTEM)["counters"]
+    assert counters["updates"] == len(records) < preset.updates
+    assert len(counters["recent_returns"]) == 20 and sum(counters["recent_returns"]) / 20 >= preset.target_return
 
 
 def test_same_seed_same_run(tmp_path: Path) -> None:
