@@ -1,6 +1,8 @@
 """PPO's agent rows over Gymnasium vector envs: a NumPy-vectorised env's restart steps are left out,
 time limits are told apart from the game's own ends."""
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import torch
 from gamerl.algorithms.ppo.acting import make_actor
 from gamerl.algorithms.ppo.agent_env import GymAgents
 from gamerl.algorithms.ppo.heads import heads_for_space
+from gamerl.algorithms.ppo.losses import clipped_surrogate
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.train import Batch, flatten_rollout, truncation_bootstrap, update
 from gamerl.config.ppo import PPOConfig
@@ -136,3 +139,26 @@ def test_a_non_finite_loss_stops_training_with_advice() -> None:
         update(*_tiny_learner(config), batch, config, torch.Generator().manual_seed(0))
     metrics = update(*_tiny_learner(config), batch._replace(returns=torch.ones(n)), config, torch.Generator())
     assert all(np.isfinite(v) for v in metrics.values()) and "train/entropy/a0" in metrics
+
+
+def test_each_network_clips_its_own_gradient() -> None:
+    """A huge value gradient is clipped to max_grad_norm without shrinking the policy's (SB3 clips them jointly)."""
+    config = PPOConfig(policy_hidden=(8,), value_hidden=(8,), epochs=1, minibatches=1, max_grad_norm=0.5, ent_coef=0.0)
+    torch.manual_seed(0)
+    model, optimizers = _tiny_learner(config)
+    n = 16
+    batch = Batch(torch.randn(n, 4), torch.randint(0, 2, (n, 1)).float(), torch.full((n,), -0.7), torch.randn(n), None)
+    batch = batch._replace(returns=torch.full((n,), 1e4))  # value loss gradient far above the clip
+    with torch.no_grad():
+        batch = batch._replace(logp=model.dist(batch.obs).log_prob(batch.actions))
+    reference = copy.deepcopy(model)
+    dist = reference.dist(batch.obs)
+    adv = (batch.advantages - batch.advantages.mean()) / (batch.advantages.std() + 1e-8)
+    clipped_surrogate(dist.log_prob(batch.actions), batch.logp, adv, config.clip).loss.backward()
+    policy_grad = torch.cat([p.grad.reshape(-1) for p in reference.policy.parameters()])
+    assert 0 < policy_grad.norm() < config.max_grad_norm  # not clipped on its own
+
+    update(model, optimizers, batch, config, torch.Generator().manual_seed(0))  # grads stay after the step
+    torch.testing.assert_close(torch.cat([p.grad.reshape(-1) for p in model.policy.parameters()]), policy_grad)
+    value_grad = torch.cat([p.grad.reshape(-1) for p in model.value.parameters()])
+    assert value_grad.norm().item() == pytest.approx(config.max_grad_norm, rel=1e-4)

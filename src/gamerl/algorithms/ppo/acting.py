@@ -106,9 +106,9 @@ def _forward(layers: Layers, x: np.ndarray) -> np.ndarray:
 class NumpyActor:
     """Acts with a model's MLPs evaluated by NumPy, drawing from ``rng``.
 
-    Samples follow the model's :class:`~gamerl.algorithms.ppo.heads.HeadsDistribution` exactly:
-    categorical and binned heads by inverting the cumulative probabilities, gaussian heads as
-    ``mean + std * N(0, 1)``; log-probabilities agree with it to float32 rounding.
+    Samples have the distribution of the model's :class:`~gamerl.algorithms.ppo.heads.HeadsDistribution`
+    (categorical and binned heads by inverting the cumulative probabilities, gaussian heads as
+    ``mean + std * N(0, 1)``), and their log-probabilities agree with it to float32 rounding.
     """
 
     def __init__(
