@@ -1,7 +1,9 @@
 """PPO's agent rows over Gymnasium vector envs: a NumPy-vectorised env's restart steps are left out,
 time limits are told apart from the game's own ends."""
 
+import collections
 import copy
+import dataclasses
 
 import gymnasium as gym
 import numpy as np
@@ -13,7 +15,7 @@ from gamerl.algorithms.ppo.agent_env import GymAgents
 from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.losses import clipped_surrogate
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.train import Batch, flatten_rollout, truncation_bootstrap, update
+from gamerl.algorithms.ppo.train import Batch, flatten_rollout, stop_reason, truncation_bootstrap, update
 from gamerl.config.ppo import PPOConfig
 from gamerl.errors import TrainingError
 
@@ -162,3 +164,14 @@ def test_each_network_clips_its_own_gradient() -> None:
     torch.testing.assert_close(torch.cat([p.grad.reshape(-1) for p in model.policy.parameters()]), policy_grad)
     value_grad = torch.cat([p.grad.reshape(-1) for p in model.value.parameters()])
     assert value_grad.norm().item() == pytest.approx(config.max_grad_norm, rel=1e-4)
+
+
+def test_stop_reason_names_what_ended_training() -> None:
+    config = PPOConfig(updates=10, max_minutes=1.5, target_return=475.0)
+    recent = collections.deque([480.0] * 19, maxlen=20)
+    assert stop_reason(config, 3, recent, elapsed=10.0, deadline=90.0) is None  # 19 episodes are not enough
+    recent.append(470.0)
+    assert stop_reason(config, 3, recent, 10.0, 90.0) == "the mean return of the last 20 episodes, 479.5, reached 475"
+    assert stop_reason(config, 3, recent, 90.0, 90.0) == "--max-minutes 1.5 is spent"
+    assert stop_reason(config, 10, recent, 10.0, None) == "the budget of 10 updates is spent"
+    assert stop_reason(dataclasses.replace(config, target_return=None), 3, recent, 10.0, None) is None

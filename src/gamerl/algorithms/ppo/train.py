@@ -132,6 +132,22 @@ def truncation_bootstrap(actor: Actor, result: StepResult, gamma: float) -> np.n
     return out
 
 
+def stop_reason(
+    config: PPOConfig, updates: int, recent: collections.deque[float], elapsed: float, deadline: float | None
+) -> str | None:
+    """Why training stops before the next update (one line for the user), or None to go on.
+
+    ``recent``: the last 20 episode returns; ``elapsed``/``deadline``: seconds of training so far and the
+    sitting's limit (None: no ``--max-minutes``)."""
+    if updates >= config.updates:
+        return f"the budget of {config.updates} updates is spent"
+    if deadline is not None and elapsed >= deadline:
+        return f"--max-minutes {config.max_minutes:g} is spent"
+    if config.target_return is not None and len(recent) == 20 and np.mean(recent) >= config.target_return:
+        return f"the mean return of the last 20 episodes, {np.mean(recent):.1f}, reached {config.target_return:g}"
+    return None
+
+
 def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
     """``1 - Var(R - V) / Var(R)`` over flattened arrays (NaN when the returns are constant)."""
     var = float(np.var(returns))
@@ -205,13 +221,10 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(config.updates, "updates", config.progress, counters["updates"]) as progress,
         ):
-            while (
-                counters["updates"] < config.updates
-                and (deadline is None or time.perf_counter() - start < deadline)
-                and not (
-                    config.target_return is not None and len(recent) == 20 and np.mean(recent) >= config.target_return
-                )
-            ):
+            while True:
+                reason = stop_reason(config, counters["updates"], recent, time.perf_counter() - start, deadline)
+                if reason is not None:
+                    break
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
                 episodes: list[EpisodeStats] = []
@@ -263,6 +276,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                     save()
             if counters["updates"] % config.checkpoint_every != 0:
                 save()
+        if config.progress:
+            print(f"stopped after update {counters['updates']}: {reason}")
     finally:
         env.close()
     plot_ppo_curves([run_dir], run_dir / "figures" / "curves.png")
