@@ -137,8 +137,8 @@ def stop_reason(
 ) -> str | None:
     """Why training stops before the next update (one line for the user), or None to go on.
 
-    ``recent``: the last 20 episode returns; ``elapsed``/``deadline``: seconds of training so far and the
-    sitting's limit (None: no ``--max-minutes``)."""
+    ``recent``: the last 20 episode returns; ``elapsed``: seconds of training so far (every sitting);
+    ``deadline``: the ``elapsed`` at which this sitting's ``--max-minutes`` runs out (None: no limit)."""
     if updates >= config.updates:
         return f"the budget of {config.updates} updates is spent"
     if deadline is not None and elapsed >= deadline:
