@@ -127,8 +127,9 @@ def ours_pong(c: PPOConfig, seed: int) -> float:
         return float(np.mean([r["charts/SPS"] for r in records]))
 
 
-def derk(n_arenas: int, device: str) -> tuple[float, float]:
-    """(raw game agent-steps/s with random actions, training agent-steps/s), home agents counted."""
+def derk(n_arenas: int, device: str, torch_threads: int) -> tuple[float, float]:
+    """(raw game agent-steps/s with random actions, training agent-steps/s), home agents counted; the
+    learner's updates use ``torch_threads`` threads (the browser is idle while they run)."""
     from gamerl.algorithms.ppo.opponents import RandomTeam
     from gamerl.envs.derk import DerkBatch, DerkSettings
 
@@ -146,6 +147,7 @@ def derk(n_arenas: int, device: str) -> tuple[float, float]:
             runs_dir=Path(tmp),
             progress=False,
             device=device,
+            torch_threads=torch_threads,
         )
         run_dir = train_ppo(config)
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -160,6 +162,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="CartPole: one run per side and seed")
     parser.add_argument("--budget-s", type=float, default=600.0, help="give up on a run after this long")
     parser.add_argument("--derk", type=int, default=0, help="arenas: benchmark Derk instead of CartPole")
+    parser.add_argument("--torch-threads", type=int, default=1, help="Derk: the learner's torch threads")
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
     parser.add_argument("--num-steps", type=int, default=None, help="CartPole: steps per rollout (default: preset's)")
@@ -174,8 +177,8 @@ def main() -> None:
     # torch imports its compiler lazily on the first optimizer built (seconds): not for either side to pay
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     if args.derk:
-        raw, trained = derk(args.derk, args.device)
-        print(f"| Derk, {args.derk} arenas | agent-steps/s |\n|---|---|")
+        raw, trained = derk(args.derk, args.device, args.torch_threads)
+        print(f"| Derk, {args.derk} arenas, {args.torch_threads} torch threads | agent-steps/s |\n|---|---|")
         print(f"| raw game, random actions | {raw:.1f} |\n| gamerl PPO training | {trained:.1f} |")
         print(f"ratio: {trained / raw:.3f}")
         return
