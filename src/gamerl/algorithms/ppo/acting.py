@@ -2,7 +2,7 @@
 
 Acting runs once per env step on a small batch, where PyTorch's cost per operation (a few µs) outweighs
 the arithmetic: CartPole's 32 x 4 observations through both 64-64 MLPs, a sample and its log-probability
-took ≈86 µs with PyTorch and ≈28 µs with NumPy here. So MLPs on the CPU act through
+took ≈86 µs with PyTorch and ≈36 µs with NumPy here. So MLPs on the CPU act through
 :class:`NumpyActor`, on NumPy views of the weights; pixel encoders and GPUs through :class:`TorchActor`.
 Both take and return NumPy arrays. An actor is made for one rollout (the weights do not change during it).
 """
