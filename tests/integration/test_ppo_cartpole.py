@@ -4,9 +4,13 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 
+from gamerl.algorithms.ppo import train as train_module
+from gamerl.algorithms.ppo.acting import Acting, NumpyActor
 from gamerl.algorithms.ppo.evaluate import evaluate_ppo
 from gamerl.algorithms.ppo.session import LAST, SYSTEM, load_model, weights_file
 from gamerl.algorithms.ppo.train import train_ppo
@@ -14,6 +18,7 @@ from gamerl.cli import main
 from gamerl.config.ppo import PRESETS, PPOConfig
 from gamerl.errors import CheckpointError, EnvNotFoundError
 from gamerl.training.checkpoints import load_checkpoint
+from gamerl.training.cpu_kernels import fast_cpu_matmul
 
 
 def _config(tmp_path: Path, **changes: object) -> PPOConfig:
@@ -135,3 +140,37 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert not list(tmp_path.glob("CartPol*"))
     with pytest.raises(EnvNotFoundError):
         train_ppo(_config(tmp_path, env_id="NoSuchEnv-v0"))
+
+
+def test_the_rollout_acts_with_one_blas_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle OpenBLAS threads spin on the cores the env needs (Derk's browser ran at 2/3 speed)."""
+    seen: set[int] = set()
+    act = NumpyActor.act
+
+    def recording_act(self: NumpyActor, obs: np.ndarray) -> Acting:
+        seen.update(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+        return act(self, obs)
+
+    monkeypatch.setattr(NumpyActor, "act", recording_act)
+    with threadpool_limits(2, user_api="blas"):
+        train_ppo(_config(tmp_path, updates=1))
+    assert seen == {1}
+
+
+def test_wide_networks_update_through_onednn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MKL runs its AVX2 code on AMD CPUs; oneDNN's float32 kernels halve a wide update there."""
+    seen: list[str] = []
+    update = train_module.update
+
+    def recording_update(*args: object) -> dict[str, float]:
+        seen.append(torch.get_float32_matmul_precision())
+        return update(*args)
+
+    monkeypatch.setattr(train_module, "update", recording_update)
+    before = torch.get_float32_matmul_precision()
+    train_ppo(_config(tmp_path, updates=1, policy_hidden=(256, 256), run_name="wide"))
+    train_ppo(_config(tmp_path, updates=1, run_name="narrow"))
+    with fast_cpu_matmul(torch.device("cpu"), torch.nn.Linear(256, 256)) as fast:  # oneDNN stays float32 here
+        pass
+    assert seen == ["medium" if fast else before, before]
+    assert torch.get_float32_matmul_precision() == before

@@ -36,6 +36,7 @@ from gamerl.config.ppo import PPOConfig
 from gamerl.data.returns import gae
 from gamerl.errors import TrainingError
 from gamerl.training.checkpoints import save_checkpoint
+from gamerl.training.cpu_kernels import fast_cpu_matmul, single_threaded_blas
 from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
@@ -218,6 +219,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         obs = env.reset()
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
+            single_threaded_blas(),
+            fast_cpu_matmul(device, model),
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(config.updates, "updates", config.progress, counters["updates"]) as progress,
         ):

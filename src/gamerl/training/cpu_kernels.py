@@ -1,0 +1,73 @@
+"""Which kernels and threads a CPU learner uses.
+
+PyTorch's CPU wheel multiplies float32 matrices with MKL, which runs its AVX2 code on AMD CPUs: about
+105 GFLOP/s a core on the AVX-512 AMD EPYC of ``docs/results/derk_ppo.md``, where oneDNN's AVX-512
+kernels reach about 245. PyTorch routes float32 matmuls through
+oneDNN only under ``torch.set_float32_matmul_precision("medium")``, which also lets oneDNN compute in
+bfloat16 on CPUs with fast bfloat16 (AMX). :func:`fast_cpu_matmul` turns it on only where a probe shows
+the results keep float32 accuracy.
+
+NumPy's OpenBLAS starts a thread per core and keeps them spinning between calls; during a rollout they
+take CPU time from the game (Derk's browser) for tiny matrix products: see :func:`single_threaded_blas`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import torch
+from threadpoolctl import threadpool_limits
+from torch import nn
+
+WIDE_LAYER = 256 * 256
+"""weights of the smallest linear layer for which :func:`fast_cpu_matmul` turns oneDNN on"""
+
+FLOAT32_TOLERANCE = 1e-5
+"""largest error of a probe product, relative to its largest entry, that counts as float32 accuracy
+(float32 gives ≈1e-6 for these sizes, a bfloat16 product ≈1e-3)"""
+
+
+def keeps_float32_accuracy(matmul: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Whether ``matmul`` of random float32 matrices agrees with float64 to :data:`FLOAT32_TOLERANCE`, for
+    a layer's forward product ``(256, 512) @ (512, 512)`` and a weight gradient's ``(256, 512).T @ (256, 64)``."""
+    generator = torch.Generator().manual_seed(0)
+    x, w, grad = (torch.randn(*shape, generator=generator) for shape in ((256, 512), (512, 512), (256, 64)))
+    for a, b in ((x, w), (x.t(), grad)):
+        exact = a.double() @ b.double()
+        error = (matmul(a, b).double() - exact).abs().max() / exact.abs().max()
+        if not error <= FLOAT32_TOLERANCE:
+            return False
+    return True
+
+
+def has_wide_layers(model: nn.Module) -> bool:
+    """Whether ``model`` has a linear layer of at least :data:`WIDE_LAYER` weights, where oneDNN's
+    products pay: about half MKL's time for a 1,024 x 256 -> 256 layer (forward and backward), while a
+    64-wide MLP's update is no faster and oneDNN's first use in a process costs about 0.3 s."""
+    return any(layer.weight.numel() >= WIDE_LAYER for layer in model.modules() if isinstance(layer, nn.Linear))
+
+
+@contextlib.contextmanager
+def fast_cpu_matmul(device: torch.device, model: nn.Module) -> Iterator[bool]:
+    """Within the block, float32 matmuls on the CPU go through oneDNN where ``model`` has wide layers and
+    oneDNN keeps float32 accuracy (see the module docstring); yields whether they do. GPUs and the
+    caller's own setting are left alone, and the previous precision is restored on exit."""
+    previous = torch.get_float32_matmul_precision()
+    wanted = device.type == "cpu" and previous == "highest" and torch.backends.mkldnn.is_available()
+    wanted = wanted and has_wide_layers(model)
+    if wanted:
+        torch.set_float32_matmul_precision("medium")
+    use = wanted and keeps_float32_accuracy(torch.matmul)
+    torch.set_float32_matmul_precision("medium" if use else previous)
+    try:
+        yield use
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+def single_threaded_blas() -> contextlib.AbstractContextManager:
+    """Within the block, NumPy's BLAS uses one thread: its matrices here are one env step's observations,
+    and idle BLAS threads spin on cores an env needs (a Derk rollout of 128 arenas: 840-930 agent-steps/s
+    with OpenBLAS's 2 threads, 1,240-1,290 with one)."""
+    return threadpool_limits(1, user_api="blas")
