@@ -54,6 +54,14 @@ class Batch(NamedTuple):
     returns: torch.Tensor  # (B,)
 
 
+def make_optimizers(model: ActorCritic, config: PPOConfig) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    """The policy's and the value network's own Adam, at ``config.policy_lr`` and ``config.value_lr``."""
+    return (
+        torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5, fused=True),
+        torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5, fused=True),
+    )
+
+
 def update(
     model: ActorCritic,
     optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
@@ -179,10 +187,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             check_compatible(source, env.obs_shape, env.heads, config.init_from)
             model.load_state_dict(source.state_dict())
         model.to(device)
-        optimizers = (
-            torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5, fused=True),
-            torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5, fused=True),
-        )
+        optimizers = make_optimizers(model, config)
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             for opt, state in zip(optimizers, checkpoint["optimizers"], strict=True):

@@ -1,0 +1,79 @@
+"""A Derk-sized PPO update on the CPU: MKL's float32 matmuls against oneDNN's, one run, this machine.
+
+One update of the ``derk-offensive`` preset (10 epochs x 4 minibatches over 57,600 samples, one 128-arena
+rollout, random observations) through its networks, with PyTorch's default kernels (MKL) and inside
+:func:`gamerl.training.cpu_kernels.fast_cpu_matmul` (oneDNN where it keeps float32 accuracy), in
+``--rounds`` alternating rounds with the preset's torch threads. Prints each round and the last line
+``ratio: X`` (oneDNN's summed time / MKL's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+
+import torch
+
+from gamerl.algorithms.ppo.heads import heads_for_space
+from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.session import build_model
+from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
+from gamerl.config.ppo import PRESETS
+from gamerl.envs.derk import action_space
+from gamerl.training.cpu_kernels import fast_cpu_matmul
+
+CONFIG = PRESETS["derk-offensive"][1]
+
+
+def derk_model() -> ActorCritic:
+    """Fresh networks of the preset, seeded."""
+    torch.manual_seed(0)
+    return build_model(CONFIG, (64,), heads_for_space(action_space(), CONFIG.continuous, CONFIG.bins))
+
+
+def onednn() -> contextlib.AbstractContextManager:
+    """The training loop's kernel choice for the preset's networks on the CPU."""
+    return fast_cpu_matmul(torch.device("cpu"), derk_model())
+
+
+def timed_update(kernels: contextlib.AbstractContextManager, samples: int, threads: int) -> float:
+    """Seconds of one update of fresh preset networks on ``samples`` random samples, inside ``kernels``."""
+    torch.set_num_threads(threads)
+    model = derk_model()
+    optimizers = make_optimizers(model, CONFIG)
+    obs = torch.randn(samples, 64)
+    with torch.no_grad():
+        dist, _ = model(obs)
+        actions = dist.sample()
+        batch = Batch(obs, actions.float(), dist.log_prob(actions), torch.randn(samples), torch.randn(samples))
+    generator = torch.Generator().manual_seed(0)
+    with kernels:
+        start = time.perf_counter()
+        update(model, optimizers, batch, CONFIG, generator)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    """Alternate the two sides and print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=128 * 3 * 150, help="one rollout's samples")
+    parser.add_argument("--torch-threads", type=int, default=CONFIG.torch_threads)
+    args = parser.parse_args()
+    with onednn() as used:
+        print(f"oneDNN used for these networks on this CPU: {used}")
+    timed_update(onednn(), 4096, args.torch_threads)  # oneDNN's first use in the process, not timed
+    print(f"| round | MKL s | oneDNN s |  ({args.samples} samples, {args.torch_threads} torch threads)\n|---|---|---|")
+    totals = [0.0, 0.0]
+    for round_ in range(1, args.rounds + 1):
+        mkl = timed_update(contextlib.nullcontext(), args.samples, args.torch_threads)
+        fast = timed_update(onednn(), args.samples, args.torch_threads)
+        totals[0] += mkl
+        totals[1] += fast
+        print(f"| {round_} | {mkl:.2f} | {fast:.2f} |", flush=True)
+    print(f"ratio: {totals[1] / totals[0]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
