@@ -1,11 +1,11 @@
 """Which kernels and threads a CPU learner uses.
 
-PyTorch's CPU wheel multiplies float32 matrices with MKL, which runs its AVX2 code on AMD CPUs: about
-105 GFLOP/s a core on the AVX-512 AMD EPYC of ``docs/results/derk_ppo.md``, where oneDNN's AVX-512
-kernels reach about 245. PyTorch routes float32 matmuls through
-oneDNN only under ``torch.set_float32_matmul_precision("medium")``, which also lets oneDNN compute in
-bfloat16 on CPUs with fast bfloat16 (AMX). :func:`fast_cpu_matmul` turns it on only where a probe shows
-the results keep float32 accuracy.
+PyTorch's CPU wheel multiplies float32 matrices with MKL, which runs its AVX2 code on AMD CPUs; oneDNN,
+also in the wheel, uses AVX-512 there: a Derk update took 0.70x MKL's time on the AMD EPYC of
+``docs/results/derk_ppo.md`` (``bench/update_kernels.py``). PyTorch routes float32 matmuls through oneDNN
+only under ``torch.set_float32_matmul_precision("medium")``, which also lets oneDNN compute in bfloat16
+on CPUs with fast bfloat16 (AMX). :func:`fast_cpu_matmul` turns it on only where a probe shows the
+results keep float32 accuracy.
 
 NumPy's OpenBLAS starts a thread per core and keeps them spinning between calls; during a rollout they
 take CPU time from the game (Derk's browser) for tiny matrix products: see :func:`single_threaded_blas`.
