@@ -132,7 +132,7 @@ def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="team_items needs 3 derklings"):
         evaluate_ppo(tuned, episodes=2, team_items="Pistol,,")
     evaluate_ppo(tuned, episodes=2, team_items="Pistol,,;Talons,,;Blaster,,")
-    saved = json.loads((tuned / "eval" / "results_random_score_fixed_items_sampled_seed12345.json").read_text())
+    saved = json.loads((tuned / "eval" / "results_random_score_fixed_items_sampled_update1_seed12345.json").read_text())
     assert saved["team_items"] == "Pistol,,;Talons,,;Blaster,," and len(saved["games"]) == 2
     # each game records the items both teams drew, read from the game's observations
     for game in saved["games"]:

@@ -52,7 +52,10 @@ def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
     assert summary["mean_return"] > 150
     evaluate_ppo(run_dir, episodes=4, greedy=False)
     saved = {p.name: json.loads(p.read_text())["greedy"] for p in (run_dir / "eval").glob("*.json")}
-    assert saved == {"results_env_greedy_seed12345.json": True, "results_env_sampled_seed12345.json": False}
+    assert saved == {
+        "results_env_greedy_update25_seed12345.json": True,
+        "results_env_sampled_update25_seed12345.json": False,
+    }
 
 
 def test_the_preset_stops_at_its_target_return(tmp_path: Path) -> None:
@@ -74,7 +77,12 @@ def test_same_seed_same_run(tmp_path: Path) -> None:
 def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
     run_dir = train_ppo(_config(tmp_path, updates=2, checkpoint_every=1, run_name="r"))
     before = load_model(run_dir)[0].state_dict()
+    evaluate_ppo(run_dir, episodes=2)
     train_ppo(_config(tmp_path, updates=4), resume=run_dir)
+    evaluate_ppo(run_dir, episodes=2)  # the last weights again, now those of update 4: the first result stays
+    assert sorted(p.name for p in (run_dir / "eval").iterdir()) == [
+        f"results_env_sampled_update{i}_seed12345.json" for i in (2, 4)
+    ]
     records = _metrics(run_dir)
     assert [r["charts/updates"] for r in records] == [1, 2, 3, 4]
     assert records[-1]["step"] == 4 * 32 * 64

@@ -13,11 +13,12 @@ import torch
 
 from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.session import load_model, make_agent_env, weights_file
+from gamerl.algorithms.ppo.session import LAST, SYSTEM, load_model, make_agent_env, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
 from gamerl.envs.derk import DRAW_KINDS
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
+from gamerl.training.checkpoints import load_checkpoint
 
 
 def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
@@ -83,7 +84,7 @@ def evaluate_ppo(
     team_items: str | None = None,
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
-    summary, in ``eval/results_<label>_<greedy|sampled>[_update<N>]_seed<seed>.json``.
+    summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json``.
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
@@ -96,6 +97,8 @@ def evaluate_ppo(
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
     model, config = load_model(weights_file(run_dir, update))
+    if update is None:  # named by its update, so evaluating again after more training keeps this result
+        update = load_checkpoint(Path(run_dir) / LAST, SYSTEM)["counters"]["updates"]
     torch.manual_seed(seed)
     changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
     if config.env_id == DERK_ENV_ID:
@@ -111,8 +114,7 @@ def evaluate_ppo(
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
     label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
     label += "" if team_items is None else "_fixed_items"
-    weights = "" if update is None else f"_update{update}"
-    name = f"results_{label}_{'greedy' if greedy else 'sampled'}{weights}_seed{seed}.json"
+    name = f"results_{label}_{'greedy' if greedy else 'sampled'}_update{update}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {**summary, "games": games, "greedy": greedy, "team_items": config.team_items}
