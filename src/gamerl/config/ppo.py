@@ -127,8 +127,8 @@ class PPOConfig(RunConfig):
 DERK_ARENAS = 128
 """A Derk step costs about the same whatever the arena count until the browser fills both cores: home
 agent-steps/s measured here were 90 with 16 arenas, 475–680 with 128, 960 with 256 (later machines:
-1,130–1,360 with 128). 4 minibatches of
-128 x 3 x 150 samples are about the report's batch (50 arenas, 1 minibatch)."""
+1,130–1,360 with 128). 4 minibatches of 128 x 3 x 150 samples are about the report's batch (50 arenas,
+1 minibatch)."""
 
 DERK_TORCH_THREADS = 2
 """The browser waits while the learner updates, so the update gets both cores of a 2-core machine;
