@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import tyro
 
-from gamerl.config.base import refuse_changes_on_resume, resume_help
+from gamerl.config.base import KEPT_SITTING_OPTIONS, refuse_changes_on_resume, resume_help
 from gamerl.config.pg import PRESETS, PGConfig
 from gamerl.errors import GamerlError
 from gamerl.training.run import load_run_config
@@ -68,14 +68,16 @@ def parse_resumable(
     """Parse ``args`` into ``args_cls`` (with a ``config`` field) from ``default`` (None: the class's defaults).
 
     When ``stored(parsed)`` finds the config of a run being resumed, parse again from it (but for how this
-    sitting runs: ``sitting_options`` keep the command line's values), so the budget and every setting not
-    given keep the run's values; a given option the resume would not use is refused in one line.
+    sitting runs: ``sitting_options`` but ``KEPT_SITTING_OPTIONS`` keep the command line's values, defaults
+    included), so the budget and every setting not given keep the run's values; a given option the resume
+    would not use is refused in one line.
     """
     parsed = tyro.cli(args_cls, args=args, default=default, prog=prog, description=description)
     config = stored(parsed)
     if config is None:
         return parsed
-    sitting = {n: getattr(parsed.config, n) for n in config.sitting_options}  # type: ignore[attr-defined]
+    per_sitting = [n for n in config.sitting_options if n not in KEPT_SITTING_OPTIONS]  # type: ignore[attr-defined]
+    sitting = {n: getattr(parsed.config, n) for n in per_sitting}
     again = dataclasses.replace(parsed, config=dataclasses.replace(config, **sitting))  # type: ignore[type-var]
     parsed = tyro.cli(args_cls, args=args, default=again, prog=prog, description=description)
     refuse_changes_on_resume(parsed.config, config)  # type: ignore[attr-defined]

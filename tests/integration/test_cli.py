@@ -183,6 +183,22 @@ def test_plot_overlays_runs_and_refuses_non_runs(capsys, trained_run, tmp_path):
     assert "no run logged" in _one_line_error(capsys, ["plot", str(trained_run), "--key", "eval/nothing"])
 
 
+def test_resume_keeps_the_runs_torch_threads_unless_given(tmp_path):
+    """A Derk preset's 2 threads went back to the default 1 on a resume that did not name them again."""
+    from gamerl.algorithms.ppo.cli import TrainPPOArgs
+    from gamerl.cli import parse_with_preset
+    from gamerl.config.ppo import PRESETS
+
+    argv = ["train", "ppo", "--preset", "cartpole", "--updates", "1", "--target-return", "None"]
+    assert main([*argv, "--torch-threads", "2", "--runs-dir", str(tmp_path), "--run-name", "r", "--no-progress"]) == 0
+
+    def threads(*given: str) -> int:
+        argv = ["--resume", str(tmp_path / "r"), *given]
+        return parse_with_preset(argv, TrainPPOArgs, PRESETS, "report", "", "", "ppo").config.torch_threads
+
+    assert threads() == 2 and threads("--torch-threads", "1") == 1
+
+
 def test_resume_keeps_the_runs_settings_and_refuses_the_ones_it_cannot_change(capsys, trained_run):
     from gamerl.cli import TrainPGArgs, parse_with_preset
     from gamerl.config.pg import PRESETS, PGConfig

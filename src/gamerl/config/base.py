@@ -34,7 +34,8 @@ class RunConfig:
     resume_budget: ClassVar[tuple[str, ...]] = ()
     """what a resume may extend (e.g. updates): the run's stored value unless given again"""
     sitting_options: ClassVar[tuple[str, ...]] = ("progress", "torch_threads")
-    """how one invocation runs (time limit, progress bar, threads): the command line's, resumed or not"""
+    """how one invocation runs (time limit, progress bar, threads): the command line's, resumed or not, but
+    for :data:`KEPT_SITTING_OPTIONS`"""
 
     def __post_init__(self) -> None:
         if self.checkpoint_every < 1:
@@ -97,6 +98,11 @@ def read_config_file(path: Path, cls: type[C]) -> C | None:
 
 def _flags(names: list[str] | tuple[str, ...]) -> str:
     return ", ".join("--" + name.replace("_", "-") for name in names)
+
+
+KEPT_SITTING_OPTIONS = ("torch_threads",)
+"""sitting options that a resume from the command line keeps from the run unless given again: a run
+started with a preset's threads (Derk's 2) goes on with them"""
 
 
 def resumable(config: Any) -> tuple[str, ...]:
