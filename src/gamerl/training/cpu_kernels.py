@@ -68,6 +68,6 @@ def fast_cpu_matmul(device: torch.device, model: nn.Module) -> Iterator[bool]:
 
 def single_threaded_blas() -> contextlib.AbstractContextManager:
     """Within the block, NumPy's BLAS uses one thread: its matrices here are one env step's observations,
-    and idle BLAS threads spin on cores an env needs (a Derk rollout of 128 arenas: 840-930 agent-steps/s
-    with OpenBLAS's 2 threads, 1,240-1,290 with one)."""
+    and idle BLAS threads spin on cores an env needs (a 128-arena Derk game's acting: 12-14 s with OpenBLAS's
+    2 threads, 1.5 s with one, ``bench/derk_rollout.py``)."""
     return threadpool_limits(1, user_api="blas")
