@@ -13,7 +13,7 @@ import torch
 
 from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.session import LAST, SYSTEM, load_model, make_agent_env, weights_file
+from gamerl.algorithms.ppo.session import SYSTEM, load_model, make_agent_env, model_from_checkpoint, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
 from gamerl.envs.derk import DRAW_KINDS
 from gamerl.errors import ConfigError
@@ -96,9 +96,10 @@ def evaluate_ppo(
     """
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
-    model, config = load_model(weights_file(run_dir, update))
+    checkpoint = load_checkpoint(weights_file(run_dir, update), SYSTEM)
+    model, config = model_from_checkpoint(checkpoint)
     if update is None:  # named by its update, so evaluating again after more training keeps this result
-        update = load_checkpoint(Path(run_dir) / LAST, SYSTEM)["counters"]["updates"]
+        update = checkpoint["counters"]["updates"]
     torch.manual_seed(seed)
     changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
     if config.env_id == DERK_ENV_ID:

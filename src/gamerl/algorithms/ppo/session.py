@@ -105,8 +105,11 @@ def snapshots(run_dir: Path) -> list[Path]:
 def load_model(path: Path) -> tuple[ActorCritic, PPOConfig]:
     """The model and config stored in a PPO run directory (its last checkpoint) or a ``.pt`` file."""
     path = Path(path)
-    file = path / LAST if path.is_dir() else path
-    data = load_checkpoint(file, SYSTEM)
+    return model_from_checkpoint(load_checkpoint(path / LAST if path.is_dir() else path, SYSTEM))
+
+
+def model_from_checkpoint(data: dict[str, Any]) -> tuple[ActorCritic, PPOConfig]:
+    """The model and config of a loaded PPO checkpoint or weight snapshot."""
     config = config_from_dict(PPOConfig, data["config"])
     heads = [Head(**h) for h in data["heads"]]
     # checkpoints written before pixel observations were supported stored a flat size, "obs_dim"
