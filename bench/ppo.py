@@ -194,9 +194,10 @@ def main() -> None:
         print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s |")
         print("|---|---|---|")
         rates: dict[str, list[float]] = {"raw game, random actions": [], "gamerl PPO training": []}
+        games = 2  # per side and round: raw games, training updates (one game each)
         for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits both sides
-            raw_rate = derk_raw(args.derk, games=2)
-            training_rate = derk_training(args.derk, 2, args.device, threads)
+            raw_rate = derk_raw(args.derk, games)
+            training_rate = derk_training(args.derk, games, args.device, threads)
             for side, rate in zip(rates, (raw_rate, training_rate), strict=True):
                 rates[side].append(rate)
                 print(f"| {side} | {round_} | {rate:.1f} |", flush=True)

@@ -134,31 +134,25 @@ DERK_TORCH_THREADS = 2
 """The browser waits while the learner updates, so the update gets both cores of a 2-core machine;
 pass ``--torch-threads N`` for more cores."""
 
+
+def derk_preset(reward: str) -> tuple[str, PPOConfig]:
+    """A Derk preset with the ``reward`` preset: its description and config."""
+    config = PPOConfig(
+        env_id=DERK_ENV_ID, num_envs=DERK_ARENAS, minibatches=4, reward=reward, torch_threads=DERK_TORCH_THREADS
+    )
+    return (
+        f"Derk-v0, {reward} rewards, {config.num_envs} arenas against a random team, {config.minibatches} "
+        f"minibatches, {config.torch_threads} torch threads",
+        config,
+    )
+
+
 PRESETS: dict[str, tuple[str, PPOConfig]] = {
     "report": (
         "the Derk report's hyperparameters (nets 512-256-256 / 512-512-256, 10 epochs, 1 minibatch)",
         PPOConfig(),
     ),
-    "derk-offensive": (
-        "Derk-v0, offensive rewards, 128 arenas against a random team, 4 minibatches, 2 torch threads",
-        PPOConfig(
-            env_id=DERK_ENV_ID,
-            num_envs=DERK_ARENAS,
-            minibatches=4,
-            reward="offensive",
-            torch_threads=DERK_TORCH_THREADS,
-        ),
-    ),
-    "derk-defensive": (
-        "Derk-v0, defensive rewards, 128 arenas against a random team, 4 minibatches, 2 torch threads",
-        PPOConfig(
-            env_id=DERK_ENV_ID,
-            num_envs=DERK_ARENAS,
-            minibatches=4,
-            reward="defensive",
-            torch_threads=DERK_TORCH_THREADS,
-        ),
-    ),
+    **{f"derk-{reward}": derk_preset(reward) for reward in ("offensive", "defensive")},
     "cartpole": (
         "small nets, 32 games x 64 steps per rollout, 1 epoch x 2 minibatches; stops at a mean return of 475 "
         "(last 20 episodes): CartPole-v1 in about 1 s",
