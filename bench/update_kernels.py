@@ -1,12 +1,15 @@
-"""A Derk-sized PPO update on the CPU: MKL's float32 matmuls against oneDNN's, one run, this machine.
+"""A PPO update on the CPU: MKL's float32 matmuls against oneDNN's, one run, this machine.
 
-One update of the ``derk-offensive`` preset (10 epochs x 4 minibatches over 57,600 samples, one 128-arena
-rollout, random observations) through its networks, with PyTorch's default kernels (MKL) and inside
-:func:`gamerl.training.cpu_kernels.fast_cpu_matmul` (oneDNN where it keeps float32 accuracy), in
-``--rounds`` alternating rounds with the preset's torch threads. Prints each round, each side's rate in
-GFLOP/s (the update's matmul FLOPs counted by :class:`torch.utils.flop_counter.FlopCounterMode`) beside the
-rate of a large square float32 product with the same kernels (about the most this CPU gives), and the last
-line ``ratio: X`` (oneDNN's summed time / MKL's).
+Updates of a preset's networks (default ``derk-offensive``: 10 epochs x 4 minibatches over 57,600 samples,
+one 128-arena rollout; ``--preset cartpole`` for its 64-wide networks) on random observations, with
+PyTorch's default kernels (MKL) and with float32 matmuls routed to oneDNN
+(``torch.set_float32_matmul_precision("medium")``, checked to keep float32 accuracy), in ``--rounds``
+alternating rounds with the preset's torch threads. Prints whether training would use oneDNN for these
+networks (:func:`gamerl.training.cpu_kernels.fast_cpu_matmul`), oneDNN's first use in the process, each
+round, each side's rate in GFLOP/s (the update's matmul FLOPs counted by
+:class:`torch.utils.flop_counter.FlopCounterMode`) beside the rate of large square float32 products with
+the same kernels (about the most this CPU gives), and the last line ``ratio: X`` (oneDNN's summed time /
+MKL's).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from collections.abc import Callable, Iterator
 
+import gymnasium as gym
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -22,46 +27,74 @@ from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import build_model
 from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
-from gamerl.config.ppo import PRESETS
-from gamerl.envs.derk import action_space
-from gamerl.training.cpu_kernels import fast_cpu_matmul
+from gamerl.config.ppo import DERK_ENV_ID, PRESETS, PPOConfig
+from gamerl.envs import derk
+from gamerl.training.cpu_kernels import fast_cpu_matmul, keeps_float32_accuracy
 
-CONFIG = PRESETS["derk-offensive"][1]
+MLP_PRESETS = ("derk-offensive", "cartpole")
 
 
-def derk_model() -> ActorCritic:
-    """Fresh networks of the preset, seeded."""
+def preset_model(config: PPOConfig) -> ActorCritic:
+    """Fresh networks of the preset for its env's observation and action spaces, seeded."""
+    if config.env_id == DERK_ENV_ID:
+        obs_shape, action_space = (derk.OBS_SIZE,), derk.action_space()
+    else:
+        env = gym.make(config.env_id)
+        obs_shape, action_space = env.observation_space.shape, env.action_space
+        env.close()
     torch.manual_seed(0)
-    return build_model(CONFIG, (64,), heads_for_space(action_space(), CONFIG.continuous, CONFIG.bins))
+    return build_model(config, obs_shape, heads_for_space(action_space, config.continuous, config.bins))
 
 
-def onednn() -> contextlib.AbstractContextManager:
-    """The training loop's kernel choice for the preset's networks on the CPU."""
-    return fast_cpu_matmul(torch.device("cpu"), derk_model())
+def rollout_samples(config: PPOConfig) -> int:
+    """Samples of one rollout of the preset (Derk: its three home derklings per arena)."""
+    return config.num_envs * config.num_steps * (3 if config.env_id == DERK_ENV_ID else 1)
 
 
-def run_update(kernels: contextlib.AbstractContextManager, samples: int) -> float:
-    """Seconds of one update of fresh preset networks on ``samples`` random samples, inside ``kernels``."""
-    model = derk_model()
-    optimizers = make_optimizers(model, CONFIG)
-    obs = torch.randn(samples, 64)
+@contextlib.contextmanager
+def onednn() -> Iterator[None]:
+    """Within the block, float32 matmuls on the CPU go through oneDNN; refuses a CPU where that loses float32
+    accuracy (bfloat16), as training would."""
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("medium")
+    try:
+        if not keeps_float32_accuracy(torch.matmul):
+            raise SystemExit("oneDNN computes in lower precision on this CPU: training keeps MKL here")
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+def fresh_update(config: PPOConfig, samples: int) -> Callable[[], None]:
+    """One update of fresh preset networks on ``samples`` random samples, ready to run (and run again)."""
+    model = preset_model(config)
+    optimizers = make_optimizers(model, config)
+    obs = torch.randn(samples, *model.obs_shape)
     with torch.no_grad():
         dist, _ = model(obs)
         actions = dist.sample()
         batch = Batch(obs, actions.float(), dist.log_prob(actions), torch.randn(samples), torch.randn(samples))
     generator = torch.Generator().manual_seed(0)
+    return lambda: update(model, optimizers, batch, config, generator)
+
+
+def run_updates(config: PPOConfig, kernels: contextlib.AbstractContextManager, samples: int, repeats: int) -> float:
+    """Seconds of ``repeats`` updates of fresh preset networks on ``samples`` random samples, inside ``kernels``."""
+    run = fresh_update(config, samples)
     with kernels:
         start = time.perf_counter()
-        update(model, optimizers, batch, CONFIG, generator)
+        for _ in range(repeats):
+            run()
         return time.perf_counter() - start
 
 
-def update_flops(samples: int) -> int:
-    """Matmul FLOPs (forward and backward) of one update on ``samples`` samples: counted on 1,600 samples
-    and scaled, as every product's FLOPs grow linearly with the minibatch rows."""
-    counted = 1600
+def update_flops(config: PPOConfig, samples: int) -> int:
+    """Matmul FLOPs (forward and backward) of one update on ``samples`` samples: counted on at most 1,600
+    samples and scaled, as every product's FLOPs grow linearly with the minibatch rows."""
+    counted = min(samples, 1600)
+    run = fresh_update(config, counted)
     with FlopCounterMode(display=False) as counter:
-        run_update(contextlib.nullcontext(), counted)
+        run()
     return counter.get_total_flops() * samples // counted
 
 
@@ -80,27 +113,33 @@ def square_product_gflops(kernels: contextlib.AbstractContextManager, size: int 
 def main() -> None:
     """Alternate the two sides and print the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=MLP_PRESETS, default=MLP_PRESETS[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--samples", type=int, default=128 * 3 * 150, help="one rollout's samples")
-    parser.add_argument("--torch-threads", type=int, default=CONFIG.torch_threads)
+    parser.add_argument("--repeats", type=int, default=1, help="updates timed per round and side")
+    parser.add_argument("--samples", type=int, help="samples per update (default: one rollout of the preset)")
+    parser.add_argument("--torch-threads", type=int, help="default: the preset's")
     args = parser.parse_args()
-    torch.set_num_threads(args.torch_threads)
-    with onednn() as used:
-        print(f"oneDNN used for these networks on this CPU: {used}")
-    run_update(onednn(), 4096)  # oneDNN's first use in the process, not timed
-    print(f"| round | MKL s | oneDNN s |  ({args.samples} samples, {args.torch_threads} torch threads)\n|---|---|---|")
+    config = PRESETS[args.preset][1]
+    samples = args.samples or rollout_samples(config)
+    threads = args.torch_threads or config.torch_threads
+    torch.set_num_threads(threads)
+    with fast_cpu_matmul(torch.device("cpu"), preset_model(config)) as used:
+        print(f"training uses oneDNN for {args.preset}'s networks on this CPU: {used}")
+    first, second = (run_updates(config, onednn(), samples, 1) for _ in range(2))
+    print(f"oneDNN's first update in this process: {first:.3f} s, the next: {second:.3f} s")
+    print(f"| round | MKL s | oneDNN s |  ({args.repeats} x {samples} samples, {threads} torch threads)\n|---|---|---|")
     totals = [0.0, 0.0]
     for round_ in range(1, args.rounds + 1):
-        mkl = run_update(contextlib.nullcontext(), args.samples)
-        fast = run_update(onednn(), args.samples)
+        mkl = run_updates(config, contextlib.nullcontext(), samples, args.repeats)
+        fast = run_updates(config, onednn(), samples, args.repeats)
         totals[0] += mkl
         totals[1] += fast
-        print(f"| {round_} | {mkl:.2f} | {fast:.2f} |", flush=True)
-    gflop = update_flops(args.samples) / 1e9
+        print(f"| {round_} | {mkl:.3f} | {fast:.3f} |", flush=True)
+    gflop = update_flops(config, samples) / 1e9
     square = [square_product_gflops(contextlib.nullcontext()), square_product_gflops(onednn())]
-    print(f"an update: {gflop:.0f} GFLOP in matmuls")
+    print(f"an update: {gflop:.3g} GFLOP in matmuls")
     for side, total, best in (("MKL", totals[0], square[0]), ("oneDNN", totals[1], square[1])):
-        rate = gflop * args.rounds / total
+        rate = gflop * args.rounds * args.repeats / total
         print(f"{side}: {rate:.0f} GFLOP/s in the update; 2048 x 2048 products: {best:.0f} GFLOP/s ({rate / best:.0%})")
     print(f"ratio: {totals[1] / totals[0]:.3f}")
 
