@@ -1,7 +1,7 @@
 """Which kernels and threads a CPU learner uses.
 
 PyTorch's CPU wheel multiplies float32 matrices with MKL, which runs its AVX2 code on AMD CPUs; oneDNN,
-also in the wheel, uses AVX-512 there: a Derk update took 0.70x MKL's time on the AMD EPYC of
+also in the wheel, uses AVX-512 there: a Derk update took 0.62-0.70x MKL's time on the AMD EPYC of
 ``docs/results/derk_ppo.md`` (``bench/update_kernels.py``). PyTorch routes float32 matmuls through oneDNN
 only under ``torch.set_float32_matmul_precision("medium")``, which also lets oneDNN compute in bfloat16
 on CPUs with fast bfloat16 (AMX). :func:`fast_cpu_matmul` turns it on only where a probe shows the
@@ -43,8 +43,8 @@ def keeps_float32_accuracy(matmul: Callable[[torch.Tensor, torch.Tensor], torch.
 
 def has_wide_layers(model: nn.Module) -> bool:
     """Whether ``model`` has a linear layer of at least :data:`WIDE_LAYER` weights, where oneDNN's
-    products pay: about half MKL's time for a 1,024 x 256 -> 256 layer (forward and backward), while a
-    64-wide MLP's update is no faster and oneDNN's first use in a process costs about 0.3 s."""
+    products pay: a Derk update (512-wide layers) took 0.62-0.70x MKL's time, a CartPole update (64-wide)
+    0.95x, too little to change a process-wide setting for (``bench/update_kernels.py``, ``--preset cartpole``)."""
     return any(layer.weight.numel() >= WIDE_LAYER for layer in model.modules() if isinstance(layer, nn.Linear))
 
 
