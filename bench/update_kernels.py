@@ -123,10 +123,16 @@ def main() -> None:
     samples = args.samples or rollout_samples(config)
     threads = args.torch_threads or config.torch_threads
     torch.set_num_threads(threads)
+    probe_ms = []
+    for _ in range(2):
+        start = time.perf_counter()
+        with onednn():  # the accuracy probe: oneDNN's first products in this process, then the same again
+            probe_ms.append((time.perf_counter() - start) * 1e3)
+    print(f"oneDNN's accuracy probe, its first use in this process: {probe_ms[0]:.1f} ms, again: {probe_ms[1]:.1f} ms")
     with fast_cpu_matmul(torch.device("cpu"), preset_model(config)) as used:
         print(f"training uses oneDNN for {args.preset}'s networks on this CPU: {used}")
-    first, second = (run_updates(config, onednn(), samples, 1) for _ in range(2))
-    print(f"oneDNN's first update in this process: {first:.3f} s, the next: {second:.3f} s")
+    first, again = (run_updates(config, onednn(), samples, 1) for _ in range(2))
+    print(f"oneDNN's first update in this process: {first:.3f} s, the next: {again:.3f} s")
     print(f"| round | MKL s | oneDNN s |  ({args.repeats} x {samples} samples, {threads} torch threads)\n|---|---|---|")
     totals = [0.0, 0.0]
     for round_ in range(1, args.rounds + 1):

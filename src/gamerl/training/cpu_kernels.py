@@ -44,7 +44,7 @@ def keeps_float32_accuracy(matmul: Callable[[torch.Tensor, torch.Tensor], torch.
 def has_wide_layers(model: nn.Module) -> bool:
     """Whether ``model`` has a linear layer of at least :data:`WIDE_LAYER` weights, where oneDNN's
     products pay: a Derk update (512-wide layers) took 0.62-0.70x MKL's time, a CartPole update (64-wide)
-    0.95x, too little to change a process-wide setting for (``bench/update_kernels.py``, ``--preset cartpole``)."""
+    0.95-0.96x, too little to change a process-wide setting for (``bench/update_kernels.py``, ``--preset cartpole``)."""
     return any(layer.weight.numel() >= WIDE_LAYER for layer in model.modules() if isinstance(layer, nn.Linear))
 
 
