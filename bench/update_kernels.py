@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import gymnasium as gym
 import torch
@@ -29,7 +29,7 @@ from gamerl.algorithms.ppo.session import build_model
 from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
 from gamerl.config.ppo import DERK_ENV_ID, PRESETS, PPOConfig
 from gamerl.envs import derk
-from gamerl.training.cpu_kernels import fast_cpu_matmul, keeps_float32_accuracy
+from gamerl.training.cpu_kernels import fast_cpu_matmul, onednn_matmul
 
 MLP_PRESETS = ("derk-offensive", "cartpole")
 
@@ -49,20 +49,6 @@ def preset_model(config: PPOConfig) -> ActorCritic:
 def rollout_samples(config: PPOConfig) -> int:
     """Samples of one rollout of the preset (Derk: its three home derklings per arena)."""
     return config.num_envs * config.num_steps * (3 if config.env_id == DERK_ENV_ID else 1)
-
-
-@contextlib.contextmanager
-def onednn() -> Iterator[None]:
-    """Within the block, float32 matmuls on the CPU go through oneDNN; refuses a CPU where that loses float32
-    accuracy (bfloat16), as training would."""
-    previous = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("medium")
-    try:
-        if not keeps_float32_accuracy(torch.matmul):
-            raise SystemExit("oneDNN computes in lower precision on this CPU: training keeps MKL here")
-        yield
-    finally:
-        torch.set_float32_matmul_precision(previous)
 
 
 def fresh_update(config: PPOConfig, samples: int) -> Callable[[], None]:
@@ -126,23 +112,25 @@ def main() -> None:
     probe_ms = []
     for _ in range(2):
         start = time.perf_counter()
-        with onednn():  # the accuracy probe: oneDNN's first products in this process, then the same again
+        with onednn_matmul() as used:  # the accuracy probe: oneDNN's first products in this process, then again
             probe_ms.append((time.perf_counter() - start) * 1e3)
+        if not used:
+            raise SystemExit("oneDNN computes in lower precision on this CPU: training keeps MKL here")
     print(f"oneDNN's accuracy probe, its first use in this process: {probe_ms[0]:.1f} ms, again: {probe_ms[1]:.1f} ms")
     with fast_cpu_matmul(torch.device("cpu"), preset_model(config)) as used:
         print(f"training uses oneDNN for {args.preset}'s networks on this CPU: {used}")
-    first, again = (run_updates(config, onednn(), samples, 1) for _ in range(2))
+    first, again = (run_updates(config, onednn_matmul(), samples, 1) for _ in range(2))
     print(f"oneDNN's first update in this process: {first:.3f} s, the next: {again:.3f} s")
     print(f"| round | MKL s | oneDNN s |  ({args.repeats} x {samples} samples, {threads} torch threads)\n|---|---|---|")
     totals = [0.0, 0.0]
     for round_ in range(1, args.rounds + 1):
         mkl = run_updates(config, contextlib.nullcontext(), samples, args.repeats)
-        fast = run_updates(config, onednn(), samples, args.repeats)
+        fast = run_updates(config, onednn_matmul(), samples, args.repeats)
         totals[0] += mkl
         totals[1] += fast
         print(f"| {round_} | {mkl:.3f} | {fast:.3f} |", flush=True)
     gflop = update_flops(config, samples) / 1e9
-    square = [square_product_gflops(contextlib.nullcontext()), square_product_gflops(onednn())]
+    square = [square_product_gflops(contextlib.nullcontext()), square_product_gflops(onednn_matmul())]
     print(f"an update: {gflop:.3g} GFLOP in matmuls")
     for side, total, best in (("MKL", totals[0], square[0]), ("oneDNN", totals[1], square[1])):
         rate = gflop * args.rounds * args.repeats / total

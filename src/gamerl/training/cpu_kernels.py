@@ -49,21 +49,25 @@ def has_wide_layers(model: nn.Module) -> bool:
 
 
 @contextlib.contextmanager
-def fast_cpu_matmul(device: torch.device, model: nn.Module) -> Iterator[bool]:
-    """Within the block, float32 matmuls on the CPU go through oneDNN where ``model`` has wide layers and
-    oneDNN keeps float32 accuracy (see the module docstring); yields whether they do. GPUs and the
-    caller's own setting are left alone, and the previous precision is restored on exit."""
+def onednn_matmul() -> Iterator[bool]:
+    """Within the block, float32 matmuls on the CPU go through oneDNN where it keeps float32 accuracy (see the
+    module docstring); yields whether they do. The previous precision is restored on exit."""
     previous = torch.get_float32_matmul_precision()
-    wanted = device.type == "cpu" and previous == "highest" and torch.backends.mkldnn.is_available()
-    wanted = wanted and has_wide_layers(model)
-    if wanted:
-        torch.set_float32_matmul_precision("medium")
-    use = wanted and keeps_float32_accuracy(torch.matmul)
+    torch.set_float32_matmul_precision("medium")
+    use = keeps_float32_accuracy(torch.matmul)
     torch.set_float32_matmul_precision("medium" if use else previous)
     try:
         yield use
     finally:
         torch.set_float32_matmul_precision(previous)
+
+
+def fast_cpu_matmul(device: torch.device, model: nn.Module) -> contextlib.AbstractContextManager[bool]:
+    """:func:`onednn_matmul` where ``model`` has wide layers and runs on the CPU; yields whether oneDNN is
+    used. GPUs and the caller's own setting are left alone."""
+    wanted = device.type == "cpu" and torch.get_float32_matmul_precision() == "highest"
+    wanted = wanted and torch.backends.mkldnn.is_available() and has_wide_layers(model)
+    return onednn_matmul() if wanted else contextlib.nullcontext(False)
 
 
 def single_threaded_blas() -> contextlib.AbstractContextManager:
