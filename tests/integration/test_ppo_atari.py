@@ -4,8 +4,10 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageSequence
 
+from gamerl.algorithms.ppo.agent_env import AtariAgents
 from gamerl.algorithms.ppo.evaluate import record_ppo
 from gamerl.algorithms.ppo.session import load_model
 from gamerl.algorithms.ppo.train import train_ppo
@@ -34,3 +36,14 @@ def test_tiny_ppo_run_on_pong_and_its_video(tmp_path: Path) -> None:
         # Pillow merges a repeated frame into the one before it, adding up their durations
         durations = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
         assert gif.size == (252, 252) and sum(durations) == 5 * 100
+
+
+def test_atari_frames_travel_as_uint8() -> None:
+    env = AtariAgents("ALE/Pong-v5", 2, seed=0)
+    try:
+        first = env.reset()
+        step = env.step(np.zeros((2, 1), np.float32))
+    finally:
+        env.close()
+    assert first.dtype == step.obs.dtype == np.uint8 and first.shape == step.obs.shape == (2, 4 * 84 * 84)
+    assert first.max() > 0  # real frames

@@ -1,10 +1,15 @@
 """PPO's networks: a Nature CNN shared by the policy and value heads, or one per network."""
 
+import dataclasses
+
 import pytest
 import torch
 
 from gamerl.algorithms.ppo.heads import Head
-from gamerl.algorithms.ppo.networks import SIGMOID_TANH_MIN, ActorCritic, Tanh
+from gamerl.algorithms.ppo.networks import SIGMOID_TANH_MIN, ActorCritic, Tanh, computes_in_bfloat16
+from gamerl.algorithms.ppo.session import build_model
+from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
+from gamerl.config.ppo import PRESETS
 from gamerl.errors import ConfigError
 
 HEADS = [Head("a0", "categorical", 6)]
@@ -53,3 +58,67 @@ def test_tanh_matches_torch_tanh_in_value_and_gradient(shape: tuple[int, int]) -
     torch.testing.assert_close(leaf.grad, (1 - torch.tanh(x) ** 2) * grad, atol=1e-6, rtol=0)
     wide = torch.randn(2, SIGMOID_TANH_MIN, dtype=torch.float64, requires_grad=True)  # the sigmoid path, float64
     assert torch.autograd.gradcheck(Tanh(), (wide,), fast_mode=True)
+
+
+def _pong_models() -> tuple[ActorCritic, ActorCritic]:
+    """The same weights computing in float32 and in bfloat16."""
+    torch.manual_seed(0)
+    exact = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="float32")
+    fast = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="bfloat16")
+    fast.load_state_dict(exact.state_dict())
+    return exact, fast
+
+
+def _frames(n: int) -> torch.Tensor:
+    return torch.randint(0, 256, (n, 4 * 84 * 84), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+
+
+def test_uint8_frames_and_their_float32_values_give_the_same_features() -> None:
+    exact, _ = _pong_models()
+    frames = _frames(4)
+    with torch.no_grad():
+        torch.testing.assert_close(exact.encoder(frames), exact.encoder(frames.float()), atol=0, rtol=0)
+
+
+def test_bfloat16_encoder_computes_near_float32_and_trains_float32_weights() -> None:
+    exact, fast = _pong_models()
+    frames = _frames(16)
+    features, bf16_features = exact.encoder(frames), fast.encoder(frames)
+    assert bf16_features.dtype == torch.float32  # heads and losses stay float32
+    error = (bf16_features - features).abs().max() / features.abs().max()
+    assert 0 < error < 0.03  # bfloat16 keeps 8 bits of mantissa; 0 would mean it computed in float32
+    for model in (exact, fast):
+        dist, values = model(frames)
+        (values.sum() - dist.log_prob(torch.zeros(16, 1)).sum()).backward()
+    for a, b in zip(exact.encoder.parameters(), fast.encoder.parameters(), strict=True):
+        assert b.dtype == torch.float32 and b.grad is not None and b.grad.dtype == torch.float32
+        assert torch.nn.functional.cosine_similarity(a.grad.flatten(), b.grad.flatten(), dim=0) > 0.99
+
+
+def test_auto_precision_is_bfloat16_only_on_cpus_with_native_bfloat16(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    for avx512_bf16, amx in ((False, False), (True, False), (False, True)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        assert computes_in_bfloat16("auto", cpu) == (avx512_bf16 or amx)
+        assert not computes_in_bfloat16("auto", gpu)  # GPUs keep float32 unless asked
+        assert computes_in_bfloat16("bfloat16", cpu) and computes_in_bfloat16("bfloat16", gpu)
+        assert not computes_in_bfloat16("float32", cpu)
+
+
+def test_a_bfloat16_update_on_uint8_frames_raises_the_advantaged_actions_probability() -> None:
+    config = dataclasses.replace(PRESETS["atari"][1], pixel_precision="bfloat16", epochs=2, minibatches=2)
+    torch.manual_seed(0)
+    model = build_model(config, (4, 84, 84), HEADS)
+    n = 32
+    frames = _frames(n)
+    actions = (torch.arange(n) % 2).float().unsqueeze(1)  # actions 0 and 1 alternately
+    advantages = 1 - 2 * actions[:, 0]  # +1 for action 0, -1 for action 1
+    with torch.no_grad():
+        logp = model.dist(frames).log_prob(actions)
+        before = model.dist(frames).log_prob(torch.zeros(n, 1)).mean()
+    batch = Batch(frames, actions, logp, advantages, returns=torch.zeros(n))
+    update(model, make_optimizers(model, config), batch, config, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert model.dist(frames).log_prob(torch.zeros(n, 1)).mean() > before + 1e-3
+    assert all(p.dtype == torch.float32 for p in model.parameters())

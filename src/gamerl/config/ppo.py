@@ -12,6 +12,10 @@ from gamerl.training.device import device_check
 
 DERK_ENV_ID = "Derk-v0"
 
+PixelPrecision = Literal["auto", "float32", "bfloat16"]
+"""how a pixel encoder computes: ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX),
+float32 elsewhere (GPUs included)"""
+
 
 @dataclasses.dataclass(frozen=True)
 class PPOConfig(RunConfig):
@@ -66,6 +70,9 @@ class PPOConfig(RunConfig):
     share_encoder: bool = False
     """pixel observations (Atari): one Nature CNN feeding both networks, as SB3's CnnPolicy (half the
     convolution work); False = each network has its own"""
+    pixel_precision: PixelPrecision = "auto"
+    """pixel observations: the convolutions' arithmetic, float32 or bfloat16 (float32 weights and optimizer);
+    auto = bfloat16 on CPUs with native bfloat16 (AVX-512 BF16, AMX), float32 elsewhere"""
     continuous: Literal["binned", "gaussian"] = "binned"
     """continuous action components (Derk: MoveX, Rotate, ChaseFocus): categorical over bins, or gaussian"""
     bins: int = 9

@@ -27,7 +27,8 @@ class StepResult:
     """One step of every agent row."""
 
     obs: np.ndarray
-    """``(N, prod(obs_shape))`` float32 observations to act on next (after an automatic reset where done)"""
+    """``(N, prod(obs_shape))`` observations to act on next (after an automatic reset where done): float32,
+    or uint8 frames (a quarter of the memory through the rollout buffers and minibatches)"""
     rewards: np.ndarray
     """``(N,)`` float32"""
     dones: np.ndarray
@@ -42,7 +43,7 @@ class StepResult:
     trainer bootstraps that step's return from the value of the row's ``final_obs`` (Gymnasium's
     ``truncated``; Pardo et al. 2018, "Time Limits in Reinforcement Learning"); None = no row truncated"""
     final_obs: np.ndarray | None = None
-    """``(K, prod(obs_shape))`` float32, the last observation of each of the K truncated rows, in row order"""
+    """``(K, prod(obs_shape))``, the last observation of each of the K truncated rows, in row order (``obs``'s dtype)"""
 
 
 class AgentEnv(Protocol):
@@ -54,7 +55,7 @@ class AgentEnv(Protocol):
     heads: list[Head]
 
     def reset(self) -> np.ndarray:
-        """Start new episodes everywhere; ``(N, prod(obs_shape))`` float32."""
+        """Start new episodes everywhere; ``(N, prod(obs_shape))`` observations (float32 or uint8 frames)."""
         ...
 
     def step(self, actions: np.ndarray) -> StepResult:
@@ -66,9 +67,10 @@ class AgentEnv(Protocol):
         ...
 
 
-def _stack_final(info: dict, rows: np.ndarray) -> np.ndarray:
-    """The final observations of ``rows`` (a ``(N,)`` mask) from a SAME_STEP vector env's ``info["final_obs"]``."""
-    return np.stack([np.asarray(info["final_obs"][i], dtype=np.float32).reshape(-1) for i in np.flatnonzero(rows)])
+def _stack_final(info: dict, rows: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """The final observations of ``rows`` (a ``(N,)`` mask) from a SAME_STEP vector env's ``info["final_obs"]``,
+    flat, as ``dtype``."""
+    return np.stack([np.asarray(info["final_obs"][i], dtype=dtype).reshape(-1) for i in np.flatnonzero(rows)])
 
 
 def _truncation(cut: np.ndarray, final_obs: Callable[[], np.ndarray]) -> dict[str, np.ndarray]:
@@ -159,7 +161,7 @@ class AtariAgents:
     """``ale_py.AtariVectorEnv``: N Atari games stepped by ALE's own threads, one agent row each.
 
     Frames are preprocessed by ALE as in the DQN papers: 84x84 grayscale, max-pooled, 4 stacked,
-    frame skip 4, up to 30 no-ops at reset; rewards clipped to [-1, 1]. Episode statistics report
+    frame skip 4, up to 30 no-ops at reset; they travel as uint8; rewards clipped to [-1, 1]. Episode statistics report
     the unclipped game score (``return``) and the length in agent steps.
     """
 
@@ -184,11 +186,11 @@ class AtariAgents:
         self._lengths = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self) -> np.ndarray:
-        """Reset every game (seeded); flat float32 frames."""
+        """Reset every game (seeded); flat uint8 frames."""
         self._returns[:] = 0
         self._lengths[:] = 0
         obs, _ = self.env.reset(seed=self._seed)
-        return obs.reshape(self.num_agents, -1).astype(np.float32)
+        return obs.reshape(self.num_agents, -1)
 
     def step(self, actions: np.ndarray) -> StepResult:
         """Step every game; finished ones restart at once (their first frames are returned)."""
@@ -202,11 +204,11 @@ class AtariAgents:
         ]
         self._returns[dones], self._lengths[dones] = 0.0, 0
         return StepResult(
-            obs.reshape(self.num_agents, -1).astype(np.float32),
+            obs.reshape(self.num_agents, -1),
             np.clip(rewards, -1, 1).astype(np.float32),
             dones,
             episodes,
-            **_truncation(cut, lambda: _stack_final(info, cut)),
+            **_truncation(cut, lambda: _stack_final(info, cut, np.uint8)),
         )
 
     def close(self) -> None:

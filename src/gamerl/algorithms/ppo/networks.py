@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from gamerl.algorithms.ppo.heads import Head, HeadsDistribution
+from gamerl.config.ppo import PixelPrecision
 from gamerl.errors import ConfigError
 
 SIGMOID_TANH_MIN = 8192
@@ -67,15 +68,20 @@ def _init(layer: nn.Linear, gain: float) -> nn.Linear:
 
 
 class PixelEncoder(nn.Module):
-    """The Nature-DQN convolutions: ``(B, C·84·84)`` flat uint8-valued frames → ``(B, 512)`` features.
+    """The Nature-DQN convolutions: ``(B, C·84·84)`` flat frames (uint8, or float32 of uint8 values) →
+    ``(B, 512)`` float32 features.
 
     Frames and convolution weights are kept channels-last (NHWC): oneDNN's CPU convolutions train
     about 1.6x faster in that layout than in NCHW (measured here on a batch of 256 frames).
+    With ``precision`` bfloat16 the layers compute under autocast in bfloat16 (float32 weights, gradients
+    and optimizer; float32 features out, so heads and losses stay float32): PPO trained Pong at 1.64x the
+    float32 agent-steps/s on the AVX-512 BF16 CPU of ``docs/results/pong_ppo_cpu.md`` (``bench/ppo.py --pong``).
     """
 
-    def __init__(self, obs_shape: Sequence[int]) -> None:
+    def __init__(self, obs_shape: Sequence[int], precision: PixelPrecision = "auto") -> None:
         super().__init__()
         self.obs_shape = tuple(obs_shape)
+        self.precision = precision
         c, h, w = self.obs_shape
         self.conv = nn.Sequential(
             _conv(nn.Conv2d(c, 32, 8, stride=4)),
@@ -91,10 +97,26 @@ class PixelEncoder(nn.Module):
         self.out = nn.Sequential(_init(nn.Linear(n, 512), np.sqrt(2)), nn.ReLU())
         self.conv.to(memory_format=torch.channels_last)
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Features of flat frames scaled from [0, 255] to [0, 1]."""
+    def prepare(self, obs: torch.Tensor) -> torch.Tensor:
+        """``(B, C·H·W)`` flat frames → ``(B, C, H, W)`` channels-last, scaled from [0, 255] to [0, 1], in the
+        dtype the layers compute in. Memory-bound: a PPO update prepares its rollout once, not every minibatch."""
         frames = obs.view(-1, *self.obs_shape).contiguous(memory_format=torch.channels_last)
-        return self.out(self.conv(frames / 255.0))
+        dtype = torch.bfloat16 if computes_in_bfloat16(self.precision, frames.device) else torch.float32
+        return frames.to(dtype) / 255.0
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Features of flat frames, or of ``(B, C, H, W)`` frames already through :meth:`prepare`."""
+        frames = obs if obs.dim() == 4 else self.prepare(obs)
+        with torch.autocast(frames.device.type, dtype=torch.bfloat16, enabled=frames.dtype == torch.bfloat16):
+            features = self.out(self.conv(frames))
+        return features.float()
+
+
+def computes_in_bfloat16(precision: PixelPrecision, device: torch.device) -> bool:
+    """Whether a :class:`PixelEncoder` with ``precision`` computes in bfloat16 on ``device``."""
+    if precision != "auto":
+        return precision == "bfloat16"
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def _conv(layer: nn.Conv2d) -> nn.Conv2d:
@@ -103,20 +125,23 @@ def _conv(layer: nn.Conv2d) -> nn.Conv2d:
     return layer
 
 
-def network(obs_shape: Sequence[int], hidden: Sequence[int], out_dim: int, out_gain: float) -> nn.Sequential:
-    """An MLP on vector observations; on ``(C, H, W)`` frames, a :class:`PixelEncoder` then the MLP."""
+def network(
+    obs_shape: Sequence[int], hidden: Sequence[int], out_dim: int, out_gain: float, precision: PixelPrecision = "auto"
+) -> nn.Sequential:
+    """An MLP on vector observations; on ``(C, H, W)`` frames, a :class:`PixelEncoder` (computing in
+    ``precision``) then the MLP."""
     if len(obs_shape) == 3:
-        return nn.Sequential(PixelEncoder(obs_shape), mlp(512, hidden, out_dim, out_gain))
+        return nn.Sequential(PixelEncoder(obs_shape, precision), mlp(512, hidden, out_dim, out_gain))
     return mlp(int(np.prod(obs_shape)), hidden, out_dim, out_gain)
 
 
 class ActorCritic(nn.Module):
     """Policy network → parameters of every action head; value network → one state value.
 
-    Observations: ``(B, prod(obs_shape))`` float32, flat (frames are reshaped inside). Two separate
+    Observations: ``(B, prod(obs_shape))``, flat, float32 or uint8 frames (reshaped inside). Two separate
     networks, no shared trunk, unless ``share_encoder``: then one :class:`PixelEncoder` feeds both
-    (as SB3's ``CnnPolicy`` and CleanRL's Atari PPO), trained with the policy's parameters. One set of
-    weights is shared by all agents of a team.
+    (as SB3's ``CnnPolicy`` and CleanRL's Atari PPO), trained with the policy's parameters. Pixel encoders
+    compute in ``pixel_precision``. One set of weights is shared by all agents of a team.
     """
 
     def __init__(
@@ -126,20 +151,29 @@ class ActorCritic(nn.Module):
         policy_hidden: Sequence[int],
         value_hidden: Sequence[int],
         share_encoder: bool = False,
+        pixel_precision: PixelPrecision = "auto",
     ) -> None:
         super().__init__()
         if share_encoder and len(obs_shape) != 3:
             raise ConfigError(f"share_encoder needs (C, H, W) frames, got observations of shape {tuple(obs_shape)}")
         self.obs_shape = tuple(obs_shape)
         self.heads = list(heads)
-        self.encoder: nn.Module = PixelEncoder(obs_shape) if share_encoder else nn.Identity()
+        self.encoder: nn.Module = PixelEncoder(obs_shape, pixel_precision) if share_encoder else nn.Identity()
         features = (512,) if share_encoder else obs_shape
-        self.policy = network(features, policy_hidden, sum(h.n_params for h in self.heads), out_gain=0.01)
-        self.value = network(features, value_hidden, 1, out_gain=1.0)
+        n_params = sum(h.n_params for h in self.heads)
+        self.policy = network(features, policy_hidden, n_params, out_gain=0.01, precision=pixel_precision)
+        self.value = network(features, value_hidden, 1, out_gain=1.0, precision=pixel_precision)
         self.log_std = nn.Parameter(torch.zeros(sum(h.kind == "gaussian" for h in self.heads)))
 
+    def prepare(self, obs: torch.Tensor) -> torch.Tensor:
+        """Observations as the networks take them (see :meth:`PixelEncoder.prepare`), for many passes over
+        the same ``(B, prod(obs_shape))`` batch; vector observations are returned as they are."""
+        encoder = next((m for m in self.modules() if isinstance(m, PixelEncoder)), None)
+        return obs if encoder is None else encoder.prepare(obs)
+
     def forward(self, obs: torch.Tensor) -> tuple[HeadsDistribution, torch.Tensor]:
-        """Action distribution and ``(B,)`` state values, encoding shared frames once."""
+        """Action distribution and ``(B,)`` state values for flat or prepared observations, encoding shared
+        frames once."""
         features = self.encoder(obs)
         return HeadsDistribution(self.heads, self.policy(features), self.log_std), self.value(features).squeeze(-1)
 

@@ -47,7 +47,7 @@ from gamerl.training.seeding import restore_rng_state, rng_state, seed_everythin
 class Batch(NamedTuple):
     """A flattened rollout: ``B = num_steps * N`` samples."""
 
-    obs: torch.Tensor  # (B, obs_dim)
+    obs: torch.Tensor  # (B, obs_dim), float32 or uint8 frames
     actions: torch.Tensor  # (B, H)
     logp: torch.Tensor  # (B,)
     advantages: torch.Tensor  # (B,)
@@ -60,6 +60,15 @@ def make_optimizers(model: ActorCritic, config: PPOConfig) -> tuple[torch.optim.
         torch.optim.Adam(model.policy_parameters(), lr=config.policy_lr, eps=1e-5, fused=True),
         torch.optim.Adam(model.value.parameters(), lr=config.value_lr, eps=1e-5, fused=True),
     )
+
+
+def take_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``x[idx]``, keeping channels-last frames channels-last: ``index_select`` on the dense rows of their
+    memory (NHWC) copies each sample whole, ≈3.5x faster than indexing the ``(B, C, H, W)`` view (256 of 1,024
+    prepared Pong frames: 1.0 against 3.5 ms here); other tensors by ``index_select``."""
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return x.permute(0, 2, 3, 1).index_select(0, idx).permute(0, 3, 1, 2)
+    return x.index_select(0, idx)
 
 
 def update(
@@ -79,6 +88,7 @@ def update(
     sums = torch.zeros(len(names), device=batch.obs.device)
     entropy_sum = torch.zeros(len(model.heads), device=batch.obs.device)
     count = 0
+    observations = model.prepare(batch.obs)  # frames: channels-last and scaled once, not every minibatch
     for _ in range(config.epochs):
         order = torch.randperm(size, generator=generator).to(batch.obs.device)
         for start in range(0, size, mb):
@@ -86,7 +96,7 @@ def update(
             adv = batch.advantages[idx]
             if config.norm_adv and len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            dist, values = model(batch.obs[idx])
+            dist, values = model(take_rows(observations, idx))
             surrogate = clipped_surrogate(dist.log_prob(batch.actions[idx]), batch.logp[idx], adv, config.clip)
             entropy = dist.entropy().mean(0)  # (H,)
             v_loss = value_loss(values, batch.returns[idx])
@@ -211,7 +221,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             write_snapshot(run_dir, counters["updates"], payload)
 
         n, t_max = env.num_agents, config.num_steps
-        obs_buf = np.zeros((t_max, n, int(np.prod(env.obs_shape))), dtype=np.float32)
+        obs = env.reset()
+        obs_buf = np.zeros((t_max, n, int(np.prod(env.obs_shape))), dtype=obs.dtype)
         act_buf = np.zeros((t_max, n, len(env.heads)), dtype=np.float32)
         logp_buf = np.zeros((t_max, n), dtype=np.float32)
         val_buf = np.zeros((t_max, n), dtype=np.float32)
@@ -221,7 +232,6 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         valid_buf = np.ones((t_max, n), dtype=bool)
         start = time.perf_counter() - counters["elapsed"]
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
-        obs = env.reset()
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
             single_threaded_blas(),
