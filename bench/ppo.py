@@ -8,15 +8,17 @@ issue's target: ours <= 0.25x SB3. One difference is not a hyperparameter: ours 
 the value network's gradients each to ``max_grad_norm`` (they have their own optimizers), SB3 clips
 their joint gradient, where the value's dominates; ``--max-grad-norm 1e6`` takes clipping out of both.
 ``--pong``: Atari Pong through ``ale_py.AtariVectorEnv``, training agent-steps/s over 3 rollouts of
-8 games x 128 steps, the same Atari hyperparameters on both sides; target: ours >= 4x SB3.
+8 games x 128 steps, the same Atari hyperparameters and ``--torch-threads`` on both sides, in ``--rounds``
+alternating rounds; ours twice, its convolutions in float32 and as the preset computes them (``auto``:
+bfloat16 on CPUs with native bfloat16); the ratio is of the mean rates; target: ours >= 4x SB3.
 ``--device cuda`` runs both sides' networks on the GPU (default: cpu).
 ``--derk N``: Derk with N arenas, training agent-steps/s (2 updates: rollout and update) against playing
 2 games of the raw env with random actions, each side from a fresh browser, in ``--rounds`` alternating
 rounds (the game's speed varies from minute to minute); the ratio is of the mean rates; target >= 0.8.
 
 Needs ``pip install stable-baselines3 opencv-python-headless`` (with torch already installed).
-Prints a table and a last line ``ratio: X`` (CartPole: our summed time / SB3's; Pong: our steps/s / SB3's;
-Derk: training / raw).
+Prints a table and a last line ``ratio: X`` (CartPole: our summed time / SB3's; Pong: our steps/s with the
+preset's precision / SB3's; Derk: training / raw).
 """
 
 from __future__ import annotations
@@ -104,11 +106,16 @@ PONG = dataclasses.replace(PRESETS["atari"][1], updates=3, progress=False)
 
 def sb3_pong(c: PPOConfig, seed: int) -> float:
     """SB3 ``CnnPolicy`` training steps/s on AtariVectorEnv-equivalent frames (its Atari wrappers), config ``c``."""
+    import ale_py
+    import gymnasium as gym
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
-    env = VecFrameStack(make_atari_env("ALE/Pong-v5", n_envs=c.num_envs, seed=seed), n_stack=4)
+    gym.register_envs(ale_py)  # the ALE/ ids
+    # v5 ids skip 4 frames themselves; SB3's AtariWrapper skips (and max-pools) 4 more unless the env's are off
+    atari = make_atari_env("ALE/Pong-v5", n_envs=c.num_envs, seed=seed, env_kwargs={"frameskip": 1})
+    env = VecFrameStack(atari, n_stack=4)
     model = PPO(
         "CnnPolicy",
         env,
@@ -121,7 +128,8 @@ def sb3_pong(c: PPOConfig, seed: int) -> float:
 
 
 def ours_pong(c: PPOConfig, seed: int) -> float:
-    """gamerl PPO training steps/s on Pong with config ``c`` (mean of ``charts/SPS`` over the updates)."""
+    """gamerl PPO training steps/s on Pong with config ``c`` (mean of ``charts/SPS`` over the updates; the
+    first includes the first use of the kernels, as SB3's time does)."""
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = train_ppo(dataclasses.replace(c, seed=seed, runs_dir=Path(tmp)))
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -173,9 +181,12 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600.0, help="give up on a run after this long")
     parser.add_argument("--derk", type=int, default=0, help="arenas: benchmark Derk instead of CartPole")
     parser.add_argument(
-        "--torch-threads", type=int, default=None, help="Derk: the learner's torch threads (default: the preset's)"
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="Derk: the learner's torch threads (default: the preset's); Pong: both sides' (default: 1)",
     )
-    parser.add_argument("--rounds", type=int, default=2, help="Derk: alternating rounds of raw game and training")
+    parser.add_argument("--rounds", type=int, default=2, help="Derk and Pong: alternating rounds of the sides")
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
     parser.add_argument("--num-steps", type=int, default=None, help="CartPole: steps per rollout (default: preset's)")
@@ -206,13 +217,28 @@ def main() -> None:
         print(f"ratio: {trained / raw:.3f}")
         return
     if args.pong:
-        pong = dataclasses.replace(PONG, updates=args.updates, device=args.device)
-        ours, sb3 = ours_pong(pong, args.seed), sb3_pong(pong, args.seed)
+        threads = args.torch_threads or 1
+        pong = dataclasses.replace(PONG, updates=args.updates, device=args.device, torch_threads=threads)
+        sides = {
+            "stable-baselines3 CnnPolicy": lambda: sb3_pong(pong, args.seed),
+            "gamerl PPO, float32 convolutions": lambda: ours_pong(
+                dataclasses.replace(pong, pixel_precision="float32"), args.seed
+            ),
+            f"gamerl PPO, the preset's ({PONG.pixel_precision})": lambda: ours_pong(pong, args.seed),
+        }
         print(
-            f"| Pong, {pong.num_envs} games x {pong.num_steps} steps x {pong.updates} updates, {args.device} "
-            "| agent-steps/s |\n|---|---|"
+            f"| Pong, {pong.num_envs} games x {pong.num_steps} steps x {pong.updates} updates, {args.device}, "
+            f"{threads} torch threads | round | agent-steps/s |\n|---|---|---|"
         )
-        print(f"| stable-baselines3 CnnPolicy | {sb3:.1f} |\n| gamerl PPO | {ours:.1f} |")
+        pong_rates: dict[str, list[float]] = {side: [] for side in sides}
+        for round_ in range(1, args.rounds + 1):
+            for side, run in sides.items():
+                torch.set_num_threads(threads)  # train_ppo sets its config's; SB3 uses the process's
+                pong_rates[side].append(run())
+                print(f"| {side} | {round_} | {pong_rates[side][-1]:.1f} |", flush=True)
+        sb3, fp32, ours = (float(np.mean(r)) for r in pong_rates.values())
+        print(f"mean agent-steps/s: SB3 {sb3:.1f}, ours float32 {fp32:.1f}, ours {ours:.1f}")
+        print(f"ratio with float32 convolutions: {fp32 / sb3:.3f}")
         print(f"ratio: {ours / sb3:.3f}")
         return
     preset = PRESETS["cartpole"][1]
