@@ -15,7 +15,14 @@ from gamerl.algorithms.ppo.agent_env import GymAgents
 from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.losses import clipped_surrogate
 from gamerl.algorithms.ppo.networks import ActorCritic
-from gamerl.algorithms.ppo.train import Batch, flatten_rollout, stop_reason, truncation_bootstrap, update
+from gamerl.algorithms.ppo.train import (
+    Batch,
+    flatten_rollout,
+    stop_reason,
+    take_rows,
+    truncation_bootstrap,
+    update,
+)
 from gamerl.config.ppo import PPOConfig
 from gamerl.errors import TrainingError
 
@@ -175,3 +182,12 @@ def test_stop_reason_names_what_ended_training() -> None:
     assert stop_reason(config, 3, recent, 90.0, 90.0) == "--max-minutes 1.5 is spent"
     assert stop_reason(config, 10, recent, 10.0, None) == "the budget of 10 updates is spent"
     assert stop_reason(dataclasses.replace(config, target_return=None), 3, recent, 10.0, None) is None
+
+
+def test_take_rows_is_indexing_that_keeps_frames_channels_last() -> None:
+    frames = torch.arange(6 * 4 * 5 * 5.0).view(6, 4, 5, 5).contiguous(memory_format=torch.channels_last)
+    idx = torch.tensor([4, 0, 4])
+    rows = take_rows(frames, idx)
+    assert torch.equal(rows, frames[idx]) and rows.is_contiguous(memory_format=torch.channels_last)
+    vectors = torch.arange(12.0).view(6, 2)
+    assert torch.equal(take_rows(vectors, idx), vectors[idx])

@@ -80,6 +80,20 @@ def test_uint8_frames_and_their_float32_values_give_the_same_features() -> None:
         torch.testing.assert_close(exact.encoder(frames), exact.encoder(frames.float()), atol=0, rtol=0)
 
 
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_frames_prepared_once_give_what_flat_frames_give(precision: str) -> None:
+    torch.manual_seed(0)
+    model = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision=precision)
+    frames = _frames(6)
+    prepared = model.prepare(frames)
+    assert prepared.shape == (6, 4, 84, 84) and prepared.is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        (dist, values), (flat_dist, flat_values) = model(prepared), model(frames)
+    assert torch.equal(values, flat_values) and torch.equal(dist.parts[0], flat_dist.parts[0])
+    vectors = torch.randn(3, 4)
+    assert ActorCritic((4,), HEADS, (8,), (8,)).prepare(vectors) is vectors
+
+
 def test_bfloat16_encoder_computes_near_float32_and_trains_float32_weights() -> None:
     exact, fast = _pong_models()
     frames = _frames(16)
