@@ -138,3 +138,10 @@ def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None
     for game in saved["games"]:
         assert game["items"] == game["opponent_items"] == "Pistol,,;Talons,,;Blaster,,"
         assert game["armed"] == game["opponent_armed"] == 3 and game["draw"] == "ranged"
+    # the home team's items fixed, the away team's drawn by the game: a results file of its own
+    evaluate_ppo(tuned, episodes=2, team_items="Pistol,,;Talons,,;Blaster,,", opponent_items="random")
+    name = "results_random_score_fixed_items_opponent_random_items_sampled_update1_seed12345.json"
+    saved = json.loads((tuned / "eval" / name).read_text())
+    assert saved["opponent_items"] == "random"
+    for game in saved["games"]:
+        assert game["items"] == "Pistol,,;Talons,,;Blaster,," != game["opponent_items"]

@@ -81,6 +81,7 @@ def test_reward_toml_file_and_its_errors(tmp_path: Path) -> None:
 
 def test_team_items() -> None:
     assert derk.parse_team_items(None) is None
+    assert derk.parse_team_items("random") is None
     team = derk.parse_team_items("Pistol,FrogLegs,;Talons,,;,,HealingGland")
     assert team == [
         {"slots": ["Pistol", "FrogLegs", None]},

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from gamerl.algorithms.ppo.evaluate import summarize_games
+from gamerl.algorithms.ppo.evaluate import items_label, summarize_games
 
 
 def test_derk_summary_has_win_rate_and_mean_return() -> None:
@@ -44,3 +44,11 @@ def test_gym_summary_is_return_only() -> None:
         "mean_return": 10.0,
         "std_return": 0.0,
     }
+
+
+def test_results_file_names_tell_the_items_apart() -> None:
+    loadout = "Pistol,,;Talons,,;Blaster,,"
+    assert items_label(None, None) == items_label("random", None) == ""
+    assert items_label(loadout, None) == "_fixed_items"
+    assert items_label(loadout, "random") == "_fixed_items_opponent_random_items"
+    assert items_label(None, loadout) == "_opponent_fixed_items"

@@ -88,8 +88,11 @@ class PPOConfig(RunConfig):
     pool_size: int = 5
     """opponent=pool: how many of this run's latest checkpoints the opponent is drawn from (one per game)"""
     team_items: str | None = None
-    """Derk items: None = random per game (as the game does), or fixed for both teams as 'arms,misc,tail'
-    per derkling, e.g. 'Pistol,FrogLegs,;Talons,,;Blaster,,HealingGland'"""
+    """Derk items: None or 'random' = random per game (as the game does), or fixed for both teams as
+    'arms,misc,tail' per derkling, e.g. 'Pistol,FrogLegs,;Talons,,;Blaster,,HealingGland'"""
+    opponent_items: str | None = None
+    """Derk away team's items when they differ from team_items: 'random' (per game) or a loadout as
+    team_items; None = as team_items"""
     device: str = "auto"
     """torch device of the learner: auto (a CUDA GPU when PyTorch sees one, else cpu), cpu, cuda or cuda:N"""
     derk_timeout_s: float = 180.0

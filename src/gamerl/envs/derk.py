@@ -73,9 +73,14 @@ def action_space() -> spaces.Tuple:
     )
 
 
+RANDOM_ITEMS = "random"
+"""the loadout that leaves a team's items to the game's random draw, as ``None`` does"""
+
+
 def parse_team_items(text: str | None) -> list[dict[str, Any]] | None:
-    """``'arms,misc,tail;…'`` for the 3 derklings → gym-derk creature configs; None = random per game."""
-    if text is None:
+    """``'arms,misc,tail;…'`` for the 3 derklings → gym-derk creature configs; None or ``'random'`` =
+    random per game."""
+    if text is None or text == RANDOM_ITEMS:
         return None
     members = text.split(";")
     if len(members) != 3:
@@ -254,7 +259,9 @@ class DerkSettings:
     reward: str = "offensive"
     """preset name or TOML file (see :mod:`gamerl.envs.derk_rewards`)"""
     team_items: str | None = None
-    """None = random items per game; else 'arms,misc,tail;…' for both teams"""
+    """None or 'random' = random items per game; else 'arms,misc,tail;…' for both teams"""
+    opponent_items: str | None = None
+    """the away team's items, if not as ``team_items``: 'random' (per game) or 'arms,misc,tail;…'"""
     turbo: bool = True
     """skip drawing (training); False draws the arenas (video)"""
     timeout_s: float = 180.0
@@ -277,6 +284,7 @@ class DerkBatch:
     def __init__(self, settings: DerkSettings) -> None:
         chromium = check_system_programs()
         team = parse_team_items(settings.team_items)
+        away = team if settings.opponent_items is None else parse_team_items(settings.opponent_items)
         self.settings = settings
         self.n_arenas = settings.n_arenas
         self.n_agents = 6 * settings.n_arenas
@@ -287,7 +295,7 @@ class DerkBatch:
             "reward_function": load_reward(settings.reward),
             "turbo": settings.turbo,
             "home_team": team,
-            "away_team": team,
+            "away_team": away,
             "chromium": chromium,
         }
         self._process: DerkProcess | None = DerkProcess(self._options, settings.timeout_s)

@@ -60,7 +60,11 @@ class EvaluatePPOArgs:
     update: int | None = None
     """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
     team_items: str | None = None
-    """Derk: fix both teams' items, 'arms,misc,tail' per derkling as in training (default: the run's setting)"""
+    """Derk: fix both teams' items, 'arms,misc,tail' per derkling as in training, or 'random' (default: the
+    run's setting)"""
+    opponent_items: str | None = None
+    """Derk: the away team's items when they differ from --team-items: 'random' or a loadout (default: the
+    run's setting)"""
 
 
 def evaluate_command(args: list[str]) -> None:
@@ -81,6 +85,7 @@ def evaluate_command(args: list[str]) -> None:
         parsed.reward,
         parsed.update,
         parsed.team_items,
+        parsed.opponent_items,
     )
     play = "greedy" if parsed.greedy else "sampled"
     print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")

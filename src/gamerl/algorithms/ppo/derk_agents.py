@@ -153,6 +153,7 @@ def make_derk_agents(
         n_arenas=config.num_envs,
         reward=reward or config.reward,
         team_items=config.team_items,
+        opponent_items=config.opponent_items,
         turbo=turbo,
         timeout_s=config.derk_timeout_s,
         restarts=config.derk_restarts,

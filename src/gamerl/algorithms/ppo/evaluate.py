@@ -15,7 +15,7 @@ from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import SYSTEM, load_model, make_agent_env, model_from_checkpoint, weights_file
 from gamerl.config.ppo import DERK_ENV_ID
-from gamerl.envs.derk import DRAW_KINDS
+from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.training.checkpoints import load_checkpoint
@@ -82,6 +82,7 @@ def evaluate_ppo(
     reward: str = "score",
     update: int | None = None,
     team_items: str | None = None,
+    opponent_items: str | None = None,
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
     summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json``.
@@ -90,8 +91,9 @@ def evaluate_ppo(
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
     Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
-    makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` fixes both teams'
-    items (as ``PPOConfig.team_items``) instead of the game's random draw.
+    makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` and
+    ``opponent_items`` replace the run's items (as ``PPOConfig.team_items`` and ``opponent_items``: a fixed
+    loadout, or ``'random'`` for the game's draw).
     All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
@@ -106,6 +108,8 @@ def evaluate_ppo(
         changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward=reward)
         if team_items is not None:
             changes["team_items"] = team_items
+        if opponent_items is not None:
+            changes["opponent_items"] = opponent_items
     config = dataclasses.replace(config, **changes)
     env = make_agent_env(config, run_dir)
     try:
@@ -113,14 +117,27 @@ def evaluate_ppo(
     finally:
         env.close()
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
-    label = f"{opponent}_{Path(reward).stem}" if config.env_id == DERK_ENV_ID else "env"
-    label += "" if team_items is None else "_fixed_items"
+    label = "env"
+    if config.env_id == DERK_ENV_ID:
+        label = f"{opponent}_{Path(reward).stem}"
+        label += items_label(config.team_items, config.opponent_items)
     name = f"results_{label}_{'greedy' if greedy else 'sampled'}_update{update}_seed{seed}.json"
     out = Path(run_dir) / "eval" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {**summary, "games": games, "greedy": greedy, "team_items": config.team_items}
+    items = {"team_items": config.team_items, "opponent_items": config.opponent_items}
+    record = {**summary, "games": games, "greedy": greedy, **items}
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return summary
+
+
+def items_label(team_items: str | None, opponent_items: str | None) -> str:
+    """The part of a Derk results file's name that tells the items: ``''`` for the game's random draw,
+    ``'_fixed_items'`` for one loadout for both teams, plus ``'_opponent_<random|fixed>_items'`` when the
+    away team's differ."""
+    label = "" if team_items in (None, RANDOM_ITEMS) else "_fixed_items"
+    if opponent_items is not None:
+        label += f"_opponent_{'random' if opponent_items == RANDOM_ITEMS else 'fixed'}_items"
+    return label
 
 
 def agent_view(obs: np.ndarray, obs_shape: tuple[int, ...], scale: int = 3) -> np.ndarray:
