@@ -92,6 +92,8 @@ def test_team_items() -> None:
         derk.parse_team_items("Pistol,Talons,;,,;,,")
     with pytest.raises(ConfigError, match="needs 3 derklings"):
         derk.parse_team_items("Pistol,,")
+    with pytest.raises(ConfigError, match="^opponent_items needs 3 derklings"):
+        derk.parse_team_items("Pistol,,;Talons", "opponent_items")
 
 
 def test_draws_are_sorted_by_what_the_team_can_hurt_with() -> None:

@@ -77,24 +77,23 @@ RANDOM_ITEMS = "random"
 """the loadout that leaves a team's items to the game's random draw, as ``None`` does"""
 
 
-def parse_team_items(text: str | None) -> list[dict[str, Any]] | None:
+def parse_team_items(text: str | None, name: str = "team_items") -> list[dict[str, Any]] | None:
     """``'arms,misc,tail;…'`` for the 3 derklings → gym-derk creature configs; None or ``'random'`` =
-    random per game."""
+    random per game. ``name`` is the setting errors name."""
     if text is None or text == RANDOM_ITEMS:
         return None
     members = text.split(";")
+    example = "e.g. 'Pistol,,;Talons,,;Magnum,,', or 'random'"
     if len(members) != 3:
-        raise ConfigError(
-            f"team_items needs 3 derklings separated by ';', got {len(members)}: e.g. 'Pistol,,;Talons,,;Magnum,,'"
-        )
+        raise ConfigError(f"{name} needs 3 derklings separated by ';', got {len(members)}: {example}")
     team = []
     for member in members:
         slots = [s.strip() or None for s in member.split(",")]
         if len(slots) != 3:
-            raise ConfigError(f"each derkling needs 'arms,misc,tail' (empty allowed), got '{member}'")
+            raise ConfigError(f"{name}: each derkling needs 'arms,misc,tail' (empty allowed), got '{member}'")
         for slot, item in zip(ITEMS, slots, strict=True):
             if item is not None and item not in ITEMS[slot]:
-                raise ConfigError(f"'{item}' is not a {slot} item: choose one of {', '.join(ITEMS[slot])}")
+                raise ConfigError(f"{name}: '{item}' is not a {slot} item: choose one of {', '.join(ITEMS[slot])}")
         team.append({"slots": slots})
     return team
 
@@ -284,7 +283,7 @@ class DerkBatch:
     def __init__(self, settings: DerkSettings) -> None:
         chromium = check_system_programs()
         team = parse_team_items(settings.team_items)
-        away = team if settings.opponent_items is None else parse_team_items(settings.opponent_items)
+        away = team if settings.opponent_items is None else parse_team_items(settings.opponent_items, "opponent_items")
         self.settings = settings
         self.n_arenas = settings.n_arenas
         self.n_agents = 6 * settings.n_arenas
