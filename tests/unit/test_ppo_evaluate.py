@@ -48,7 +48,7 @@ def test_gym_summary_is_return_only() -> None:
 
 def test_results_file_names_tell_the_items_apart() -> None:
     loadout = "Pistol,,;Talons,,;Blaster,,"
-    assert items_label(None, None) == items_label("random", None) == ""
-    assert items_label(loadout, None) == "_fixed_items"
+    assert items_label(None, None) == items_label("random", None) == items_label("random", "random") == ""
+    assert items_label(loadout, None) == items_label(loadout, loadout) == "_fixed_items"
     assert items_label(loadout, "random") == "_fixed_items_opponent_random_items"
     assert items_label(None, loadout) == "_opponent_fixed_items"

@@ -134,10 +134,11 @@ def items_label(team_items: str | None, opponent_items: str | None) -> str:
     """The part of a Derk results file's name that tells the items: ``''`` for the game's random draw,
     ``'_fixed_items'`` for one loadout for both teams, plus ``'_opponent_<random|fixed>_items'`` when the
     away team's differ."""
-    label = "" if team_items in (None, RANDOM_ITEMS) else "_fixed_items"
-    if opponent_items is not None:
-        label += f"_opponent_{'random' if opponent_items == RANDOM_ITEMS else 'fixed'}_items"
-    return label
+    home_random = team_items in (None, RANDOM_ITEMS)
+    if opponent_items is None or opponent_items == team_items or (home_random and opponent_items == RANDOM_ITEMS):
+        return "" if home_random else "_fixed_items"
+    away = "random" if opponent_items == RANDOM_ITEMS else "fixed"
+    return ("" if home_random else "_fixed_items") + f"_opponent_{away}_items"
 
 
 def agent_view(obs: np.ndarray, obs_shape: tuple[int, ...], scale: int = 3) -> np.ndarray:
