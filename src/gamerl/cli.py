@@ -7,6 +7,7 @@ Each subcommand parses its own frozen-dataclass arguments with tyro, so every fi
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -128,7 +129,10 @@ def _train_pg(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateArgs:
-    """Play N games with a trained agent and report mean ± std; scores go to RUN_DIR/eval/."""
+    """Play N games with a trained agent and report mean ± std; scores go to RUN_DIR/eval/.
+
+    PPO and World Models runs take more options: 'gamerl evaluate RUN_DIR --help' lists a run's own.
+    """
 
     run_dir: tyro.conf.Positional[Path]
     """run directory made by 'gamerl train'"""
@@ -168,7 +172,10 @@ def _evaluate(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class PlayArgs:
-    """Record a trained agent playing one game of the real env as a GIF or mp4."""
+    """Record a trained agent playing one game of the real env as a GIF or mp4.
+
+    PPO and World Models runs take more options: 'gamerl play RUN_DIR --help' lists a run's own.
+    """
 
     run_dir: tyro.conf.Positional[Path]
     """run directory made by 'gamerl train'"""
@@ -285,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gamerl: interrupted; continue from the last checkpoint with --resume RUN_DIR", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away ('gamerl --help | head'): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0
 
 

@@ -45,6 +45,18 @@ def test_help_everywhere(argv):
     result = subprocess.run([sys.executable, "-m", "gamerl.cli", *argv], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "usage" in result.stdout.lower()
+    if argv[0] in ("evaluate", "play"):  # PPO and World Models runs have options of their own
+        assert f"gamerl {argv[0]} RUN_DIR --help" in " ".join(result.stdout.split())
+
+
+def test_help_into_a_closed_pipe_stops_quietly():
+    """'gamerl evaluate --help | head -1': the reader leaves early, and no traceback follows."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gamerl.cli", "evaluate", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child.stdout.close()  # before the child (still importing) writes a line
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141 and err == ""
 
 
 def test_train_help_shows_field_docs_and_presets(capsys):

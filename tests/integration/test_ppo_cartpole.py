@@ -135,6 +135,10 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
     assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
+    for command, option in (("evaluate", "--opponent-items"), ("play", "--update")):  # a PPO run's own options
+        with pytest.raises(SystemExit) as info:
+            main([command, str(tmp_path / "cli"), "--help"])
+        assert info.value.code == 0 and option in capsys.readouterr().out
     # where the learner runs is this sitting's choice: a run may go on on another device
     resume = ["train", "ppo", "--resume", str(tmp_path / "cli"), "--updates", "2", "--device", "cpu", "--no-progress"]
     assert main(resume) == 0
