@@ -15,19 +15,23 @@ bfloat16 on CPUs with native bfloat16); the ratio is of the mean rates; target: 
 ``--derk N``: Derk with N arenas, training agent-steps/s (2 updates: rollout and update) against playing
 2 games of the raw env with random actions, each side from a fresh browser, in ``--rounds`` alternating
 rounds (the game's speed varies from minute to minute); the ratio is of the mean rates; target >= 0.8.
+``--mlp-precision float32 bfloat16`` adds a training side per precision of the MLPs' hidden layers, one
+ratio each (default: the preset's float32 alone).
 
 Needs ``pip install stable-baselines3 opencv-python-headless`` (with torch already installed).
 Prints a table and a last line ``ratio: X`` (CartPole: our summed time / SB3's; Pong: our steps/s with the
-preset's precision / SB3's; Derk: training / raw).
+preset's precision / SB3's; Derk: training / raw, of the last precision listed).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,7 @@ import torch
 
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PRESETS, PPOConfig
+from machine import describe_cpu
 
 TARGET = 475.0
 
@@ -154,10 +159,10 @@ def derk_raw(n_arenas: int, games: int) -> float:
         return 3 * n_arenas * steps / (time.perf_counter() - start)
 
 
-def derk_training(n_arenas: int, updates: int, device: str, torch_threads: int) -> float:
+def derk_training(n_arenas: int, updates: int, device: str, torch_threads: int, mlp_precision: str) -> float:
     """Training agent-steps/s (rollout and update) of the ``derk-offensive`` preset over ``updates`` updates
     (one game each) from a fresh browser; the learner's updates use ``torch_threads`` threads (the browser
-    is idle while they run)."""
+    is idle while they run) and compute the hidden layers in ``mlp_precision``."""
     with tempfile.TemporaryDirectory() as tmp:
         config = dataclasses.replace(
             PRESETS["derk-offensive"][1],
@@ -167,6 +172,7 @@ def derk_training(n_arenas: int, updates: int, device: str, torch_threads: int) 
             progress=False,
             device=device,
             torch_threads=torch_threads,
+            mlp_precision=mlp_precision,
         )
         run_dir = train_ppo(config)
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -186,6 +192,9 @@ def main() -> None:
         default=None,
         help="Derk: the learner's torch threads (default: the preset's); Pong: both sides' (default: 1)",
     )
+    parser.add_argument(
+        "--mlp-precision", choices=["float32", "bfloat16"], nargs="+", default=["float32"], help="Derk's learner"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="Derk and Pong: alternating rounds of the sides")
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
@@ -197,6 +206,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=PONG.updates, help="Pong: updates per side")
     parser.add_argument("--device", default="cpu", help="torch device of both sides: cpu, cuda (SB3's spelling too)")
     args = parser.parse_args()
+    print(describe_cpu())
     torch.set_num_threads(1)
     # torch imports its compiler lazily on the first optimizer built (seconds): not for either side to pay
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
@@ -204,17 +214,21 @@ def main() -> None:
         threads = args.torch_threads or PRESETS["derk-offensive"][1].torch_threads
         print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s |")
         print("|---|---|---|")
-        rates: dict[str, list[float]] = {"raw game, random actions": [], "gamerl PPO training": []}
-        games = 2  # per side and round: raw games, training updates (one game each)
-        for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits both sides
-            raw_rate = derk_raw(args.derk, games)
-            training_rate = derk_training(args.derk, games, args.device, threads)
-            for side, rate in zip(rates, (raw_rate, training_rate), strict=True):
-                rates[side].append(rate)
-                print(f"| {side} | {round_} | {rate:.1f} |", flush=True)
-        raw, trained = (float(np.mean(r)) for r in rates.values())
-        print(f"mean agent-steps/s: raw {raw:.1f}, training {trained:.1f}")
-        print(f"ratio: {trained / raw:.3f}")
+        derk_sides: dict[str, Callable[[], float]] = {"raw game, random actions": lambda: derk_raw(args.derk, 2)}
+        for precision in args.mlp_precision:  # 2 training updates, one game each, as the raw side's 2 games
+            derk_sides[f"gamerl PPO training, {precision} hidden layers"] = functools.partial(
+                derk_training, args.derk, 2, args.device, threads, precision
+            )
+        rates: dict[str, list[float]] = {side: [] for side in derk_sides}
+        for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits every side
+            for side, run in derk_sides.items():
+                rates[side].append(run())
+                print(f"| {side} | {round_} | {rates[side][-1]:.1f} |", flush=True)
+        raw, *trained = (float(np.mean(r)) for r in rates.values())
+        print(f"mean agent-steps/s: raw {raw:.1f}, training " + ", ".join(f"{t:.1f}" for t in trained))
+        for precision, rate in zip(args.mlp_precision, trained, strict=True):
+            print(f"ratio, {precision} hidden layers: {rate / raw:.3f}")
+        print(f"ratio: {trained[-1] / raw:.3f}")
         return
     if args.pong:
         threads = args.torch_threads or 1

@@ -9,13 +9,15 @@ networks (:func:`gamerl.training.cpu_kernels.fast_cpu_matmul`), oneDNN's first u
 round, each side's rate in GFLOP/s (the update's matmul FLOPs counted by
 :class:`torch.utils.flop_counter.FlopCounterMode`) beside the rate of large square float32 products with
 the same kernels (about the most this CPU gives), and the last line ``ratio: X`` (oneDNN's summed time /
-MKL's).
+MKL's). A third side times the update with the MLPs' hidden layers in bfloat16 (``--mlp-precision
+bfloat16``) through oneDNN, and prints its summed time / oneDNN float32's.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -30,6 +32,7 @@ from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
 from gamerl.config.ppo import DERK_ENV_ID, PRESETS, PPOConfig
 from gamerl.envs import derk
 from gamerl.training.cpu_kernels import fast_cpu_matmul, onednn_matmul
+from machine import describe_cpu
 
 MLP_PRESETS = ("derk-offensive", "cartpole")
 
@@ -105,6 +108,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, help="samples per update (default: one rollout of the preset)")
     parser.add_argument("--torch-threads", type=int, help="default: the preset's")
     args = parser.parse_args()
+    print(describe_cpu())
     config = PRESETS[args.preset][1]
     samples = args.samples or rollout_samples(config)
     threads = args.torch_threads or config.torch_threads
@@ -121,20 +125,27 @@ def main() -> None:
         print(f"training uses oneDNN for {args.preset}'s networks on this CPU: {used}")
     first, again = (run_updates(config, onednn_matmul(), samples, 1) for _ in range(2))
     print(f"oneDNN's first update in this process: {first:.3f} s, the next: {again:.3f} s")
-    print(f"| round | MKL s | oneDNN s |  ({args.repeats} x {samples} samples, {threads} torch threads)\n|---|---|---|")
-    totals = [0.0, 0.0]
+    bf16 = dataclasses.replace(config, mlp_precision="bfloat16")
+    print(
+        f"| round | MKL s | oneDNN s | oneDNN, bfloat16 hidden layers s |  ({args.repeats} x {samples} samples, "
+        f"{threads} torch threads)\n|---|---|---|---|"
+    )
+    totals = [0.0, 0.0, 0.0]
     for round_ in range(1, args.rounds + 1):
-        mkl = run_updates(config, contextlib.nullcontext(), samples, args.repeats)
-        fast = run_updates(config, onednn_matmul(), samples, args.repeats)
-        totals[0] += mkl
-        totals[1] += fast
-        print(f"| {round_} | {mkl:.3f} | {fast:.3f} |", flush=True)
+        times = (
+            run_updates(config, contextlib.nullcontext(), samples, args.repeats),
+            run_updates(config, onednn_matmul(), samples, args.repeats),
+            run_updates(bf16, onednn_matmul(), samples, args.repeats),
+        )
+        totals = [total + t for total, t in zip(totals, times, strict=True)]
+        print(f"| {round_} | " + " | ".join(f"{t:.3f}" for t in times) + " |", flush=True)
     gflop = update_flops(config, samples) / 1e9
     square = [square_product_gflops(contextlib.nullcontext()), square_product_gflops(onednn_matmul())]
     print(f"an update: {gflop:.3g} GFLOP in matmuls")
     for side, total, best in (("MKL", totals[0], square[0]), ("oneDNN", totals[1], square[1])):
         rate = gflop * args.rounds * args.repeats / total
         print(f"{side}: {rate:.0f} GFLOP/s in the update; 2048 x 2048 products: {best:.0f} GFLOP/s ({rate / best:.0%})")
+    print(f"bfloat16 hidden layers / oneDNN float32: {totals[2] / totals[1]:.3f}")
     print(f"ratio: {totals[1] / totals[0]:.3f}")
 
 

@@ -129,10 +129,13 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
                 "--run-name",
                 "cli",
                 "--no-progress",
+                "--mlp-precision",
+                "bfloat16",
             ]
         )
         == 0
     )
+    assert load_model(tmp_path / "cli")[1].mlp_precision == "bfloat16"
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
     assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
     for command, option in (("evaluate", "--opponent-items"), ("play", "--update")):  # a PPO run's own options

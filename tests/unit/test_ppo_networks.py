@@ -2,9 +2,11 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
+from gamerl.algorithms.ppo.acting import NumpyActor, make_actor
 from gamerl.algorithms.ppo.heads import Head
 from gamerl.algorithms.ppo.networks import SIGMOID_TANH_MIN, ActorCritic, Tanh, computes_in_bfloat16
 from gamerl.algorithms.ppo.session import build_model
@@ -13,6 +15,8 @@ from gamerl.config.ppo import PRESETS
 from gamerl.errors import ConfigError
 
 HEADS = [Head("a0", "categorical", 6)]
+DERK_HEADS = [Head("move_x", "binned", 9), Head("cast_slot", "categorical", 4)]
+PRECISIONS = ("float32", "bfloat16")
 
 
 def _conv_count(model: ActorCritic) -> int:
@@ -94,19 +98,59 @@ def test_frames_prepared_once_give_what_flat_frames_give(precision: str) -> None
     assert ActorCritic((4,), HEADS, (8,), (8,)).prepare(vectors) is vectors
 
 
+def _assert_near_float32_with_float32_gradients(
+    exact: torch.nn.Module, fast: torch.nn.Module, out: torch.Tensor, fast_out: torch.Tensor
+) -> None:
+    """``fast_out`` (computed in bfloat16 from ``fast``'s copy of ``exact``'s weights) is float32 and near
+    ``out``; after a backward pass through both models, ``fast``'s gradients are float32 and near ``exact``'s."""
+    assert fast_out.dtype == torch.float32  # heads and losses stay float32
+    error = (fast_out - out).abs().max() / out.abs().max()
+    assert 0 < error < 0.03  # bfloat16 keeps 8 bits of mantissa; 0 would mean it computed in float32
+    for a, b in zip(exact.parameters(), fast.parameters(), strict=True):
+        assert b.dtype == torch.float32 and b.grad is not None and b.grad.dtype == torch.float32
+        assert torch.nn.functional.cosine_similarity(a.grad.flatten(), b.grad.flatten(), dim=0) > 0.99
+
+
 def test_bfloat16_encoder_computes_near_float32_and_trains_float32_weights() -> None:
     exact, fast = _pong_models()
     frames = _frames(16)
     features, bf16_features = exact.encoder(frames), fast.encoder(frames)
-    assert bf16_features.dtype == torch.float32  # heads and losses stay float32
-    error = (bf16_features - features).abs().max() / features.abs().max()
-    assert 0 < error < 0.03  # bfloat16 keeps 8 bits of mantissa; 0 would mean it computed in float32
     for model in (exact, fast):
         dist, values = model(frames)
         (values.sum() - dist.log_prob(torch.zeros(16, 1)).sum()).backward()
-    for a, b in zip(exact.encoder.parameters(), fast.encoder.parameters(), strict=True):
-        assert b.dtype == torch.float32 and b.grad is not None and b.grad.dtype == torch.float32
-        assert torch.nn.functional.cosine_similarity(a.grad.flatten(), b.grad.flatten(), dim=0) > 0.99
+    _assert_near_float32_with_float32_gradients(exact.encoder, fast.encoder, features, bf16_features)
+
+
+def _derk_sized_models() -> tuple[ActorCritic, ActorCritic]:
+    """The Derk report's networks on 64 observations, hidden layers in float32 and in bfloat16, same weights."""
+    torch.manual_seed(0)
+    exact, fast = (
+        ActorCritic((64,), DERK_HEADS, (512, 256, 256), (512, 512, 256), mlp_precision=p) for p in PRECISIONS
+    )
+    fast.load_state_dict(exact.state_dict())  # the same keys: weights move between the precisions
+    return exact, fast
+
+
+def test_bfloat16_hidden_layers_compute_near_float32_and_train_float32_weights() -> None:
+    exact, fast = _derk_sized_models()
+    obs = torch.randn(256, 64, generator=torch.Generator().manual_seed(1))
+    actions = torch.zeros(256, len(DERK_HEADS))
+    outputs = []
+    for model in (exact, fast):
+        dist, values = model(obs)
+        (values.sum() - dist.log_prob(actions).sum()).backward()
+        outputs.append(torch.cat([values.unsqueeze(1), *dist.parts], 1))
+    exact_nets, fast_nets = (torch.nn.ModuleList([m.policy, m.value]) for m in (exact, fast))
+    _assert_near_float32_with_float32_gradients(exact_nets, fast_nets, *outputs)
+
+
+def test_numpy_acting_stays_float32_when_updates_compute_in_bfloat16() -> None:
+    exact, fast = _derk_sized_models()
+    obs = np.random.default_rng(0).standard_normal((8, 64), dtype=np.float32)
+    acted = [make_actor(model, np.random.default_rng(1)).act(obs) for model in (exact, fast)]
+    assert isinstance(make_actor(fast, np.random.default_rng(1)), NumpyActor)
+    for a, b in zip(*acted, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_auto_precision_is_bfloat16_only_on_cpus_with_native_bfloat16(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,19 +164,26 @@ def test_auto_precision_is_bfloat16_only_on_cpus_with_native_bfloat16(monkeypatc
         assert not computes_in_bfloat16("float32", cpu)
 
 
-def test_a_bfloat16_update_on_uint8_frames_raises_the_advantaged_actions_probability() -> None:
-    config = dataclasses.replace(PRESETS["atari"][1], pixel_precision="bfloat16", epochs=2, minibatches=2)
+@pytest.mark.parametrize(
+    ("preset", "precision", "obs_shape"),
+    [("atari", {"pixel_precision": "bfloat16"}, (4, 84, 84)), ("cartpole", {"mlp_precision": "bfloat16"}, (64,))],
+    ids=["uint8-frames", "mlp"],
+)
+def test_a_bfloat16_update_raises_the_advantaged_actions_probability(
+    preset: str, precision: dict[str, str], obs_shape: tuple[int, ...]
+) -> None:
+    config = dataclasses.replace(PRESETS[preset][1], **precision, epochs=2, minibatches=2)  # type: ignore[arg-type]
     torch.manual_seed(0)
-    model = build_model(config, (4, 84, 84), HEADS)
+    model = build_model(config, obs_shape, HEADS)
     n = 32
-    frames = _frames(n)
+    obs = _frames(n) if len(obs_shape) == 3 else torch.randn(n, *obs_shape, generator=torch.Generator().manual_seed(1))
     actions = (torch.arange(n) % 2).float().unsqueeze(1)  # actions 0 and 1 alternately
     advantages = 1 - 2 * actions[:, 0]  # +1 for action 0, -1 for action 1
     with torch.no_grad():
-        logp = model.dist(frames).log_prob(actions)
-        before = model.dist(frames).log_prob(torch.zeros(n, 1)).mean()
-    batch = Batch(frames, actions, logp, advantages, returns=torch.zeros(n))
+        logp = model.dist(obs).log_prob(actions)
+        before = model.dist(obs).log_prob(torch.zeros(n, 1)).mean()
+    batch = Batch(obs, actions, logp, advantages, returns=torch.zeros(n))
     update(model, make_optimizers(model, config), batch, config, torch.Generator().manual_seed(0))
     with torch.no_grad():
-        assert model.dist(frames).log_prob(torch.zeros(n, 1)).mean() > before + 1e-3
+        assert model.dist(obs).log_prob(torch.zeros(n, 1)).mean() > before + 1e-3
     assert all(p.dtype == torch.float32 for p in model.parameters())

@@ -16,6 +16,9 @@ PixelPrecision = Literal["auto", "float32", "bfloat16"]
 """how a pixel encoder computes: ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX),
 float32 elsewhere (GPUs included)"""
 
+MlpPrecision = Literal["float32", "bfloat16"]
+"""how the MLPs' hidden layers compute in training: float32, or bfloat16 under autocast"""
+
 
 @dataclasses.dataclass(frozen=True)
 class PPOConfig(RunConfig):
@@ -73,6 +76,10 @@ class PPOConfig(RunConfig):
     pixel_precision: PixelPrecision = "auto"
     """pixel observations: the convolutions' arithmetic, float32 or bfloat16 (float32 weights and optimizer);
     auto = bfloat16 on CPUs with native bfloat16 (AVX-512 BF16, AMX), float32 elsewhere"""
+    mlp_precision: MlpPrecision = "float32"
+    """the policy and value MLPs' hidden layers: float32, or bfloat16 under autocast (weights, optimizer,
+    output layers and losses stay float32; NumPy acting on the CPU stays float32): half a Derk update's
+    time on CPUs with native bfloat16 (AVX-512 BF16, AMX), ``bench/update_kernels.py``"""
     continuous: Literal["binned", "gaussian"] = "binned"
     """continuous action components (Derk: MoveX, Rotate, ChaseFocus): categorical over bins, or gaussian"""
     bins: int = 9

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gamerl.algorithms.ppo.heads import Head, HeadsDistribution
-from gamerl.config.ppo import PixelPrecision
+from gamerl.config.ppo import MlpPrecision, PixelPrecision
 from gamerl.errors import ConfigError
 
 SIGMOID_TANH_MIN = 8192
@@ -51,14 +51,35 @@ class Tanh(nn.Module):
         return _tanh_by_sigmoid(x)  # acting: no graph, no autograd.Function overhead
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float) -> nn.Sequential:
-    """Tanh MLP ``in_dim → hidden… → out_dim`` with orthogonal weights (last layer scaled by ``out_gain``)."""
-    layers: list[nn.Module] = []
-    sizes = [in_dim, *hidden]
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-        layers += [_init(nn.Linear(a, b), np.sqrt(2)), Tanh()]
-    layers.append(_init(nn.Linear(sizes[-1], out_dim), out_gain))
-    return nn.Sequential(*layers)
+class MLP(nn.Sequential):
+    """Tanh MLP ``(B, in_dim) → hidden… → (B, out_dim)``, float32 out, with orthogonal weights (the last
+    layer's scaled by ``out_gain``): ``Linear, Tanh, …, Linear``.
+
+    With ``precision`` bfloat16 the hidden layers compute under autocast in bfloat16 and the last layer in
+    float32 from their features (weights, gradients and optimizer stay float32, so do the heads and
+    losses). The layers and their state-dict keys do not depend on ``precision``.
+    """
+
+    def __init__(
+        self, in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float, precision: MlpPrecision = "float32"
+    ) -> None:
+        layers: list[nn.Module] = []
+        sizes = [in_dim, *hidden]
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [_init(nn.Linear(a, b), np.sqrt(2)), Tanh()]
+        layers.append(_init(nn.Linear(sizes[-1], out_dim), out_gain))
+        super().__init__(*layers)
+        self.precision = precision
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, in_dim)`` → ``(B, out_dim)`` float32."""
+        if self.precision == "float32":
+            return super().forward(x)
+        *hidden, last = self
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            for layer in hidden:
+                x = layer(x)
+        return last(x.float())
 
 
 def _init(layer: nn.Linear, gain: float) -> nn.Linear:
@@ -127,13 +148,18 @@ def _conv(layer: nn.Conv2d) -> nn.Conv2d:
 
 
 def network(
-    obs_shape: Sequence[int], hidden: Sequence[int], out_dim: int, out_gain: float, precision: PixelPrecision = "auto"
+    obs_shape: Sequence[int],
+    hidden: Sequence[int],
+    out_dim: int,
+    out_gain: float,
+    precision: PixelPrecision = "auto",
+    mlp_precision: MlpPrecision = "float32",
 ) -> nn.Sequential:
-    """An MLP on vector observations; on ``(C, H, W)`` frames, a :class:`PixelEncoder` (computing in
-    ``precision``) then the MLP."""
+    """An :class:`MLP` (computing in ``mlp_precision``) on vector observations; on ``(C, H, W)`` frames, a
+    :class:`PixelEncoder` (computing in ``precision``) then the MLP."""
     if len(obs_shape) == 3:
-        return nn.Sequential(PixelEncoder(obs_shape, precision), mlp(512, hidden, out_dim, out_gain))
-    return mlp(int(np.prod(obs_shape)), hidden, out_dim, out_gain)
+        return nn.Sequential(PixelEncoder(obs_shape, precision), MLP(512, hidden, out_dim, out_gain, mlp_precision))
+    return MLP(int(np.prod(obs_shape)), hidden, out_dim, out_gain, mlp_precision)
 
 
 class ActorCritic(nn.Module):
@@ -142,7 +168,8 @@ class ActorCritic(nn.Module):
     Observations: ``(B, prod(obs_shape))``, flat, float32 or uint8 frames (reshaped inside). Two separate
     networks, no shared trunk, unless ``share_encoder``: then one :class:`PixelEncoder` feeds both
     (as SB3's ``CnnPolicy`` and CleanRL's Atari PPO), trained with the policy's parameters. Pixel encoders
-    compute in ``pixel_precision``. One set of weights is shared by all agents of a team.
+    compute in ``pixel_precision``, the MLPs' hidden layers in ``mlp_precision``. One set of weights is shared
+    by all agents of a team.
     """
 
     def __init__(
@@ -153,6 +180,7 @@ class ActorCritic(nn.Module):
         value_hidden: Sequence[int],
         share_encoder: bool = False,
         pixel_precision: PixelPrecision = "auto",
+        mlp_precision: MlpPrecision = "float32",
     ) -> None:
         super().__init__()
         if share_encoder and len(obs_shape) != 3:
@@ -162,8 +190,8 @@ class ActorCritic(nn.Module):
         self.encoder: nn.Module = PixelEncoder(obs_shape, pixel_precision) if share_encoder else nn.Identity()
         features = (512,) if share_encoder else obs_shape
         n_params = sum(h.n_params for h in self.heads)
-        self.policy = network(features, policy_hidden, n_params, out_gain=0.01, precision=pixel_precision)
-        self.value = network(features, value_hidden, 1, out_gain=1.0, precision=pixel_precision)
+        self.policy = network(features, policy_hidden, n_params, 0.01, pixel_precision, mlp_precision)
+        self.value = network(features, value_hidden, 1, 1.0, pixel_precision, mlp_precision)
         self.log_std = nn.Parameter(torch.zeros(sum(h.kind == "gaussian" for h in self.heads)))
 
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:

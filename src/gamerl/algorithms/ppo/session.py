@@ -63,7 +63,13 @@ def make_agent_env(config: PPOConfig, run_dir: Path | None = None, seed: int | N
 def build_model(config: PPOConfig, obs_shape: tuple[int, ...], heads: list[Head]) -> ActorCritic:
     """A fresh actor-critic with the config's hidden sizes."""
     return ActorCritic(
-        obs_shape, heads, config.policy_hidden, config.value_hidden, config.share_encoder, config.pixel_precision
+        obs_shape,
+        heads,
+        config.policy_hidden,
+        config.value_hidden,
+        config.share_encoder,
+        config.pixel_precision,
+        config.mlp_precision,
     )
 
 
