@@ -17,7 +17,7 @@ PixelPrecision = Literal["auto", "float32", "bfloat16"]
 float32 elsewhere (GPUs included)"""
 
 MlpPrecision = Literal["float32", "bfloat16"]
-"""how the MLPs' hidden layers compute in training: float32, or bfloat16 under autocast"""
+"""how the MLPs' hidden layers compute: float32, or bfloat16 under autocast"""
 
 
 @dataclasses.dataclass(frozen=True)
