@@ -214,10 +214,11 @@ def main() -> None:
         threads = args.torch_threads or PRESETS["derk-offensive"][1].torch_threads
         print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s |")
         print("|---|---|---|")
-        derk_sides: dict[str, Callable[[], float]] = {"raw game, random actions": lambda: derk_raw(args.derk, 2)}
-        for precision in args.mlp_precision:  # 2 training updates, one game each, as the raw side's 2 games
+        games = 2  # per side and round: raw games, training updates (one game each)
+        derk_sides: dict[str, Callable[[], float]] = {"raw game, random actions": lambda: derk_raw(args.derk, games)}
+        for precision in args.mlp_precision:
             derk_sides[f"gamerl PPO training, {precision} hidden layers"] = functools.partial(
-                derk_training, args.derk, 2, args.device, threads, precision
+                derk_training, args.derk, games, args.device, threads, precision
             )
         rates: dict[str, list[float]] = {side: [] for side in derk_sides}
         for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits every side
