@@ -16,7 +16,7 @@ bfloat16 on CPUs with native bfloat16); the ratio is of the mean rates; target: 
 2 games of the raw env with random actions, each side from a fresh browser, in ``--rounds`` alternating
 rounds (the game's speed varies from minute to minute); the ratio is of the mean rates; target >= 0.8.
 ``--mlp-precision float32 bfloat16`` adds a training side per precision of the MLPs' hidden layers, one
-ratio each (default: the preset's float32 alone).
+ratio each (default: the preset's alone).
 
 Needs ``pip install stable-baselines3 opencv-python-headless`` (with torch already installed).
 Prints a table and a last line ``ratio: X`` (CartPole: our summed time / SB3's; Pong: our steps/s with the
@@ -33,13 +33,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import torch
 
+from gamerl.algorithms.ppo.networks import computes_in_bfloat16
 from gamerl.algorithms.ppo.train import train_ppo
-from gamerl.config.ppo import PRESETS, PPOConfig
+from gamerl.config.ppo import PRESETS, PPOConfig, Precision
 from machine import describe_cpu
 
 TARGET = 475.0
@@ -193,7 +194,11 @@ def main() -> None:
         help="Derk: the learner's torch threads (default: the preset's); Pong: both sides' (default: 1)",
     )
     parser.add_argument(
-        "--mlp-precision", choices=["float32", "bfloat16"], nargs="+", default=["float32"], help="Derk's learner"
+        "--mlp-precision",
+        choices=get_args(Precision),
+        nargs="+",
+        default=[PRESETS["derk-offensive"][1].mlp_precision],
+        help="Derk's learner (default: the preset's)",
     )
     parser.add_argument("--rounds", type=int, default=2, help="Derk and Pong: alternating rounds of the sides")
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
@@ -217,7 +222,8 @@ def main() -> None:
         games = 2  # per side and round: raw games, training updates (one game each)
         derk_sides: dict[str, Callable[[], float]] = {"raw game, random actions": lambda: derk_raw(args.derk, games)}
         for precision in args.mlp_precision:
-            derk_sides[f"gamerl PPO training, {precision} hidden layers"] = functools.partial(
+            computes = "bfloat16" if computes_in_bfloat16(precision, torch.device(args.device)) else "float32"
+            derk_sides[f"gamerl PPO training, {precision} ({computes}) hidden layers"] = functools.partial(
                 derk_training, args.derk, games, args.device, threads, precision
             )
         rates: dict[str, list[float]] = {side: [] for side in derk_sides}

@@ -164,6 +164,20 @@ def test_auto_precision_is_bfloat16_only_on_cpus_with_native_bfloat16(monkeypatc
         assert not computes_in_bfloat16("float32", cpu)
 
 
+@pytest.mark.parametrize("native_bfloat16", [False, True])
+def test_auto_mlp_precision_computes_in_bfloat16_only_where_the_cpu_has_it(
+    monkeypatch: pytest.MonkeyPatch, native_bfloat16: bool
+) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native_bfloat16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    torch.manual_seed(0)
+    exact, auto = (ActorCritic((64,), DERK_HEADS, (512, 256), (512, 256), mlp_precision=p) for p in ("float32", "auto"))
+    auto.load_state_dict(exact.state_dict())
+    obs = torch.randn(64, 64, generator=torch.Generator().manual_seed(1))
+    error = (auto.state_value(obs) - exact.state_value(obs)).abs().max()
+    assert (error > 0) == native_bfloat16  # bfloat16 rounds; float32 reproduces the same weights' values exactly
+
+
 @pytest.mark.parametrize(
     ("preset", "precision", "obs_shape"),
     [("atari", {"pixel_precision": "bfloat16"}, (4, 84, 84)), ("cartpole", {"mlp_precision": "bfloat16"}, (64,))],

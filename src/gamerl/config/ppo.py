@@ -12,12 +12,9 @@ from gamerl.training.device import device_check
 
 DERK_ENV_ID = "Derk-v0"
 
-PixelPrecision = Literal["auto", "float32", "bfloat16"]
-"""how a pixel encoder computes: ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX),
-float32 elsewhere (GPUs included)"""
-
-MlpPrecision = Literal["float32", "bfloat16"]
-"""how the MLPs' hidden layers compute: float32, or bfloat16 under autocast"""
+Precision = Literal["auto", "float32", "bfloat16"]
+"""how a network's layers compute: float32, or bfloat16 under autocast (float32 weights and optimizer);
+``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX), float32 elsewhere (GPUs included)"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,13 +70,14 @@ class PPOConfig(RunConfig):
     share_encoder: bool = False
     """pixel observations (Atari): one Nature CNN feeding both networks, as SB3's CnnPolicy (half the
     convolution work); False = each network has its own"""
-    pixel_precision: PixelPrecision = "auto"
+    pixel_precision: Precision = "auto"
     """pixel observations: the convolutions' arithmetic, float32 or bfloat16 (float32 weights and optimizer);
     auto = bfloat16 on CPUs with native bfloat16 (AVX-512 BF16, AMX), float32 elsewhere"""
-    mlp_precision: MlpPrecision = "float32"
+    mlp_precision: Precision = "float32"
     """the policy and value MLPs' hidden layers: float32, or bfloat16 under autocast (weights, optimizer,
     output layers and losses stay float32; NumPy acting on the CPU stays float32): half a Derk update's
-    time on CPUs with native bfloat16 (AVX-512 BF16, AMX), ``bench/update_kernels.py``"""
+    time on CPUs with native bfloat16 (AVX-512 BF16, AMX), ``bench/update_kernels.py``; auto = bfloat16 on
+    those CPUs, float32 elsewhere"""
     continuous: Literal["binned", "gaussian"] = "binned"
     """continuous action components (Derk: MoveX, Rotate, ChaseFocus): categorical over bins, or gaussian"""
     bins: int = 9

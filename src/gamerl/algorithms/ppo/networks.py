@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gamerl.algorithms.ppo.heads import Head, HeadsDistribution
-from gamerl.config.ppo import MlpPrecision, PixelPrecision
+from gamerl.config.ppo import Precision
 from gamerl.errors import ConfigError
 
 SIGMOID_TANH_MIN = 8192
@@ -55,13 +55,14 @@ class MLP(nn.Sequential):
     """Tanh MLP ``(B, in_dim) → hidden… → (B, out_dim)``, float32 out, with orthogonal weights (the last
     layer's scaled by ``out_gain``): ``Linear, Tanh, …, Linear``.
 
-    With ``precision`` bfloat16 the hidden layers compute under autocast in bfloat16 and the last layer in
-    float32 from their features (weights, gradients and optimizer stay float32, so do the heads and
-    losses). The layers and their state-dict keys do not depend on ``precision``.
+    With ``precision`` bfloat16 (or auto, on a CPU with native bfloat16: :func:`computes_in_bfloat16`) the
+    hidden layers compute under autocast in bfloat16 and the last layer in float32 from their features
+    (weights, gradients and optimizer stay float32, so do the heads and losses). The layers and their
+    state-dict keys do not depend on ``precision``.
     """
 
     def __init__(
-        self, in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float, precision: MlpPrecision = "float32"
+        self, in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float, precision: Precision = "float32"
     ) -> None:
         layers: list[nn.Module] = []
         sizes = [in_dim, *hidden]
@@ -73,7 +74,7 @@ class MLP(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, in_dim)`` → ``(B, out_dim)`` float32."""
-        if self.precision == "float32":
+        if not computes_in_bfloat16(self.precision, x.device):
             return super().forward(x)
         *hidden, last = self
         with torch.autocast(x.device.type, dtype=torch.bfloat16):
@@ -100,7 +101,7 @@ class PixelEncoder(nn.Module):
     ``docs/results/pong_ppo_cpu.md`` (``bench/ppo.py --pong``).
     """
 
-    def __init__(self, obs_shape: Sequence[int], precision: PixelPrecision = "auto") -> None:
+    def __init__(self, obs_shape: Sequence[int], precision: Precision = "auto") -> None:
         super().__init__()
         self.obs_shape = tuple(obs_shape)
         self.precision = precision
@@ -134,8 +135,8 @@ class PixelEncoder(nn.Module):
         return features.float()
 
 
-def computes_in_bfloat16(precision: PixelPrecision, device: torch.device) -> bool:
-    """Whether a :class:`PixelEncoder` with ``precision`` computes in bfloat16 on ``device``."""
+def computes_in_bfloat16(precision: Precision, device: torch.device) -> bool:
+    """Whether a :class:`PixelEncoder` or :class:`MLP` with ``precision`` computes in bfloat16 on ``device``."""
     if precision != "auto":
         return precision == "bfloat16"
     return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -152,8 +153,8 @@ def network(
     hidden: Sequence[int],
     out_dim: int,
     out_gain: float,
-    precision: PixelPrecision = "auto",
-    mlp_precision: MlpPrecision = "float32",
+    precision: Precision = "auto",
+    mlp_precision: Precision = "float32",
 ) -> nn.Sequential:
     """An :class:`MLP` (computing in ``mlp_precision``) on vector observations; on ``(C, H, W)`` frames, a
     :class:`PixelEncoder` (computing in ``precision``) then the MLP."""
@@ -179,8 +180,8 @@ class ActorCritic(nn.Module):
         policy_hidden: Sequence[int],
         value_hidden: Sequence[int],
         share_encoder: bool = False,
-        pixel_precision: PixelPrecision = "auto",
-        mlp_precision: MlpPrecision = "float32",
+        pixel_precision: Precision = "auto",
+        mlp_precision: Precision = "float32",
     ) -> None:
         super().__init__()
         if share_encoder and len(obs_shape) != 3:
