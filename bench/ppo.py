@@ -15,6 +15,8 @@ bfloat16 on CPUs with native bfloat16); the ratio is of the mean rates; target: 
 ``--derk N``: Derk with N arenas, training agent-steps/s (2 updates: rollout and update) against playing
 2 games of the raw env with random actions, each side from a fresh browser, in ``--rounds`` alternating
 rounds (the game's speed varies from minute to minute); the ratio is of the mean rates; target >= 0.8.
+A second column gives the training sides' rollouts alone, splitting the ratio into rollouts / raw (acting
+and bookkeeping) and training / rollouts (the update).
 ``--mlp-precision float32 bfloat16`` adds a training side per precision of the MLPs' hidden layers, one
 ratio each (default: the preset's alone).
 
@@ -142,9 +144,10 @@ def ours_pong(c: PPOConfig, seed: int) -> float:
         return float(np.mean([r["charts/SPS"] for r in records]))
 
 
-def derk_raw(n_arenas: int, games: int) -> float:
+def derk_raw(n_arenas: int, games: int) -> tuple[float, float]:
     """Raw game agent-steps/s, home agents counted: random actions for both teams through ``games`` whole
-    games from a fresh browser, each followed by the start of the next, as a training rollout is."""
+    games from a fresh browser, each followed by the start of the next, as a training rollout is (twice:
+    there is no update, so it is its own rollout rate)."""
     from gamerl.algorithms.ppo.opponents import RandomTeam
     from gamerl.envs.derk import DerkBatch, DerkSettings
 
@@ -157,13 +160,17 @@ def derk_raw(n_arenas: int, games: int) -> float:
                 done = batch.step(rng.act(np.zeros((6 * n_arenas, 64), np.float32)))[2]
                 steps += 1
             batch.reset()
-        return 3 * n_arenas * steps / (time.perf_counter() - start)
+        rate = 3 * n_arenas * steps / (time.perf_counter() - start)
+        return rate, rate
 
 
-def derk_training(n_arenas: int, updates: int, device: str, torch_threads: int, mlp_precision: str) -> float:
+def derk_training(
+    n_arenas: int, updates: int, device: str, torch_threads: int, mlp_precision: str
+) -> tuple[float, float]:
     """Training agent-steps/s (rollout and update) of the ``derk-offensive`` preset over ``updates`` updates
-    (one game each) from a fresh browser; the learner's updates use ``torch_threads`` threads (the browser
-    is idle while they run) and compute the hidden layers in ``mlp_precision``."""
+    (one game each) from a fresh browser, and its rollouts' alone; the learner's updates use
+    ``torch_threads`` threads (the browser is idle while they run) and compute the hidden layers in
+    ``mlp_precision``."""
     with tempfile.TemporaryDirectory() as tmp:
         config = dataclasses.replace(
             PRESETS["derk-offensive"][1],
@@ -177,7 +184,8 @@ def derk_training(n_arenas: int, updates: int, device: str, torch_threads: int, 
         )
         run_dir = train_ppo(config)
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        return float(np.mean([r["charts/SPS"] for r in records]))
+        training, rollouts = (float(np.mean([r[key] for r in records])) for key in ("charts/SPS", "charts/rollout_SPS"))
+        return training, rollouts
 
 
 def main() -> None:
@@ -217,25 +225,30 @@ def main() -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     if args.derk:
         threads = args.torch_threads or PRESETS["derk-offensive"][1].torch_threads
-        print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s |")
-        print("|---|---|---|")
+        print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s | rollouts alone |")
+        print("|---|---|---|---|")
         games = 2  # per side and round: raw games, training updates (one game each)
-        derk_sides: dict[str, Callable[[], float]] = {"raw game, random actions": lambda: derk_raw(args.derk, games)}
+        derk_sides: dict[str, Callable[[], tuple[float, float]]] = {
+            "raw game, random actions": lambda: derk_raw(args.derk, games)
+        }
         for precision in args.mlp_precision:
             computes = "bfloat16" if computes_in_bfloat16(precision, torch.device(args.device)) else "float32"
             derk_sides[f"gamerl PPO training, {precision} ({computes}) hidden layers"] = functools.partial(
                 derk_training, args.derk, games, args.device, threads, precision
             )
-        rates: dict[str, list[float]] = {side: [] for side in derk_sides}
+        rates: dict[str, list[tuple[float, float]]] = {side: [] for side in derk_sides}
         for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits every side
             for side, run in derk_sides.items():
                 rates[side].append(run())
-                print(f"| {side} | {round_} | {rates[side][-1]:.1f} |", flush=True)
-        raw, *trained = (float(np.mean(r)) for r in rates.values())
-        print(f"mean agent-steps/s: raw {raw:.1f}, training " + ", ".join(f"{t:.1f}" for t in trained))
-        for precision, rate in zip(args.mlp_precision, trained, strict=True):
-            print(f"ratio, {precision} hidden layers: {rate / raw:.3f}")
-        print(f"ratio: {trained[-1] / raw:.3f}")
+                print(f"| {side} | {round_} | {rates[side][-1][0]:.1f} | {rates[side][-1][1]:.1f} |", flush=True)
+        (raw, _), *trained = (np.mean(r, axis=0) for r in rates.values())
+        print(f"mean agent-steps/s: raw {raw:.1f}, training " + ", ".join(f"{t:.1f}" for t, _ in trained))
+        for precision, (rate, rollout) in zip(args.mlp_precision, trained, strict=True):
+            print(
+                f"ratio, {precision} hidden layers: {rate / raw:.3f} "
+                f"(rollouts / raw {rollout / raw:.3f} x training / rollouts {rate / rollout:.3f})"
+            )
+        print(f"ratio: {trained[-1][0] / raw:.3f}")
         return
     if args.pong:
         threads = args.torch_threads or 1
