@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ import torch
 from gamerl.algorithms.ppo.networks import computes_in_bfloat16
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PRESETS, PPOConfig, Precision
+from gamerl.training.logger import read_metrics
 from machine import describe_cpu
 
 TARGET = 475.0
@@ -104,8 +104,13 @@ def ours_cartpole(c: PPOConfig, seed: int, budget_s: float) -> tuple[float, int]
         )
         start = time.time()
         run_dir = train_ppo(config)
-        last = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()][-1]
+        last = read_metrics(run_dir)[-1]
         return last["time"] - start, last["step"]  # until the update that reached the target (not the figures)
+
+
+def mean_metric(run_dir: Path, key: str) -> float:
+    """Mean of ``key`` over the records of a finished run (one per update)."""
+    return float(np.mean([r[key] for r in read_metrics(run_dir)]))
 
 
 PONG = dataclasses.replace(PRESETS["atari"][1], updates=3, progress=False)
@@ -139,9 +144,7 @@ def ours_pong(c: PPOConfig, seed: int) -> float:
     """gamerl PPO training steps/s on Pong with config ``c`` (mean of ``charts/SPS`` over the updates; the
     first includes the first use of the kernels, as SB3's time does)."""
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = train_ppo(dataclasses.replace(c, seed=seed, runs_dir=Path(tmp)))
-        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        return float(np.mean([r["charts/SPS"] for r in records]))
+        return mean_metric(train_ppo(dataclasses.replace(c, seed=seed, runs_dir=Path(tmp))), "charts/SPS")
 
 
 def derk_raw(n_arenas: int, games: int) -> tuple[float, float]:
@@ -183,9 +186,7 @@ def derk_training(
             mlp_precision=mlp_precision,
         )
         run_dir = train_ppo(config)
-        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        training, rollouts = (float(np.mean([r[key] for r in records])) for key in ("charts/SPS", "charts/rollout_SPS"))
-        return training, rollouts
+        return mean_metric(run_dir, "charts/SPS"), mean_metric(run_dir, "charts/rollout_SPS")
 
 
 def main() -> None:
