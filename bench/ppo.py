@@ -41,7 +41,7 @@ import torch
 
 from gamerl.algorithms.ppo.networks import computes_in_bfloat16
 from gamerl.algorithms.ppo.train import train_ppo
-from gamerl.config.ppo import PRESETS, MlpPrecision, PPOConfig
+from gamerl.config.ppo import PRESETS, PPOConfig, Precision
 from gamerl.training.logger import read_metrics
 from machine import describe_cpu
 
@@ -204,7 +204,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--mlp-precision",
-        choices=get_args(MlpPrecision),
+        choices=get_args(Precision),
         nargs="+",
         default=[PRESETS["derk-offensive"][1].mlp_precision],
         help="Derk's learner (default: the preset's)",
@@ -234,7 +234,7 @@ def main() -> None:
         }
         for precision in args.mlp_precision:
             computes = "bfloat16" if computes_in_bfloat16(precision, torch.device(args.device)) else "float32"
-            derk_sides[f"gamerl PPO training, {precision} ({computes} forward) hidden layers"] = functools.partial(
+            derk_sides[f"gamerl PPO training, {precision} ({computes}) hidden layers"] = functools.partial(
                 derk_training, args.derk, games, args.device, threads, precision
             )
         rates: dict[str, list[tuple[float, float]]] = {side: [] for side in derk_sides}

@@ -9,9 +9,8 @@ networks (:func:`gamerl.training.cpu_kernels.fast_cpu_matmul`), oneDNN's first u
 round, each side's rate in GFLOP/s (the update's matmul FLOPs counted by
 :class:`torch.utils.flop_counter.FlopCounterMode`) beside the rate of large square float32 products with
 the same kernels (about the most this CPU gives), and the last line ``ratio: X`` (oneDNN's summed time /
-MKL's). Two more sides time the update through oneDNN with the MLPs' hidden layers in bfloat16
-(``--mlp-precision bfloat16``) and with only the backward pass's products in bfloat16 (``--mlp-precision
-bfloat16-backward``), and print their summed times / oneDNN float32's.
+MKL's). A third side times the update with the MLPs' hidden layers in bfloat16 (``--mlp-precision
+bfloat16``) through oneDNN, and prints its summed time / oneDNN float32's.
 """
 
 from __future__ import annotations
@@ -126,18 +125,17 @@ def main() -> None:
         print(f"training uses oneDNN for {args.preset}'s networks on this CPU: {used}")
     first, again = (run_updates(config, onednn_matmul(), samples, 1) for _ in range(2))
     print(f"oneDNN's first update in this process: {first:.3f} s, the next: {again:.3f} s")
-    bf16, bf16_backward = (dataclasses.replace(config, mlp_precision=p) for p in ("bfloat16", "bfloat16-backward"))
+    bf16 = dataclasses.replace(config, mlp_precision="bfloat16")
     print(
-        f"| round | MKL s | oneDNN s | oneDNN, bfloat16 hidden layers s | oneDNN, bfloat16 backward s |  "
-        f"({args.repeats} x {samples} samples, {threads} torch threads)\n|---|---|---|---|---|"
+        f"| round | MKL s | oneDNN s | oneDNN, bfloat16 hidden layers s |  ({args.repeats} x {samples} samples, "
+        f"{threads} torch threads)\n|---|---|---|---|"
     )
-    totals = [0.0, 0.0, 0.0, 0.0]
+    totals = [0.0, 0.0, 0.0]
     for round_ in range(1, args.rounds + 1):
         times = (
             run_updates(config, contextlib.nullcontext(), samples, args.repeats),
             run_updates(config, onednn_matmul(), samples, args.repeats),
             run_updates(bf16, onednn_matmul(), samples, args.repeats),
-            run_updates(bf16_backward, onednn_matmul(), samples, args.repeats),
         )
         totals = [total + t for total, t in zip(totals, times, strict=True)]
         print(f"| {round_} | " + " | ".join(f"{t:.3f}" for t in times) + " |", flush=True)
@@ -148,7 +146,6 @@ def main() -> None:
         rate = gflop * args.rounds * args.repeats / total
         print(f"{side}: {rate:.0f} GFLOP/s in the update; 2048 x 2048 products: {best:.0f} GFLOP/s ({rate / best:.0%})")
     print(f"bfloat16 hidden layers / oneDNN float32: {totals[2] / totals[1]:.3f}")
-    print(f"bfloat16 backward / oneDNN float32: {totals[3] / totals[1]:.3f}")
     print(f"ratio: {totals[1] / totals[0]:.3f}")
 
 

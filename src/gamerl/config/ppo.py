@@ -13,7 +13,6 @@ from gamerl.training.device import device_check
 DERK_ENV_ID = "Derk-v0"
 
 Precision = Literal["auto", "float32", "bfloat16"]
-MlpPrecision = Literal["auto", "float32", "bfloat16", "bfloat16-backward"]
 """how a network's layers compute: float32, or bfloat16 under autocast (float32 weights and optimizer);
 ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX), float32 elsewhere (GPUs included)"""
 
@@ -74,12 +73,11 @@ class PPOConfig(RunConfig):
     pixel_precision: Precision = "auto"
     """pixel observations: the convolutions' arithmetic, float32 or bfloat16 (float32 weights and optimizer);
     auto = bfloat16 on CPUs with native bfloat16 (AVX-512 BF16, AMX), float32 elsewhere"""
-    mlp_precision: MlpPrecision = "float32"
+    mlp_precision: Precision = "float32"
     """the policy and value MLPs' hidden layers: float32, or bfloat16 under autocast (weights, optimizer,
     output layers and losses stay float32; NumPy acting on the CPU stays float32): half a Derk update's
     time on CPUs with native bfloat16 (AVX-512 BF16, AMX), ``bench/update_kernels.py``; auto = bfloat16 on
-    those CPUs, float32 elsewhere; bfloat16-backward = every layer's forward in float32 (the same
-    log-probabilities and values as float32), the backward pass's products in bfloat16"""
+    those CPUs, float32 elsewhere"""
     continuous: Literal["binned", "gaussian"] = "binned"
     """continuous action components (Derk: MoveX, Rotate, ChaseFocus): categorical over bins, or gaussian"""
     bins: int = 9

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from gamerl.algorithms.ppo.heads import Head, HeadsDistribution
-from gamerl.config.ppo import MlpPrecision, Precision
+from gamerl.config.ppo import Precision
 from gamerl.errors import ConfigError
 
 SIGMOID_TANH_MIN = 8192
@@ -51,42 +51,18 @@ class Tanh(nn.Module):
         return _tanh_by_sigmoid(x)  # acting: no graph, no autograd.Function overhead
 
 
-class _BackwardInBfloat16Linear(torch.autograd.Function):
-    """``x @ weight.T + bias`` in float32; the backward pass's two products (the input's and the weight's
-    gradients) in bfloat16, returned as float32. Saves ``x`` in bfloat16, half the memory."""
-
-    @staticmethod
-    def forward(
-        ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
-    ) -> torch.Tensor:
-        ctx.save_for_backward(x.to(torch.bfloat16), weight)
-        return torch.addmm(bias, x, weight.t())
-
-    @staticmethod
-    def backward(
-        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
-        x, weight = ctx.saved_tensors  # type: ignore[attr-defined]
-        grad_bf16 = grad.to(torch.bfloat16)
-        needs_x = ctx.needs_input_grad[0]  # type: ignore[attr-defined]
-        grad_x = (grad_bf16 @ weight.to(torch.bfloat16)).float() if needs_x else None
-        return grad_x, (grad_bf16.t() @ x).float(), grad.sum(0)
-
-
 class MLP(nn.Sequential):
     """Tanh MLP ``(B, in_dim) → hidden… → (B, out_dim)``, float32 out, with orthogonal weights (the last
     layer's scaled by ``out_gain``): ``Linear, Tanh, …, Linear``.
 
     With ``precision`` bfloat16 (or auto, on a CPU with native bfloat16: :func:`computes_in_bfloat16`) the
     hidden layers compute under autocast in bfloat16 and the last layer in float32 from their features
-    (weights, gradients and optimizer stay float32, so do the heads and losses). With bfloat16-backward
-    every layer's forward is float32, as without it, and where autograd records the pass its backward
-    products are bfloat16 (:class:`_BackwardInBfloat16Linear`). The layers and their state-dict keys do not
-    depend on ``precision``.
+    (weights, gradients and optimizer stay float32, so do the heads and losses). The layers and their
+    state-dict keys do not depend on ``precision``.
     """
 
     def __init__(
-        self, in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float, precision: MlpPrecision = "float32"
+        self, in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float, precision: Precision = "float32"
     ) -> None:
         layers: list[nn.Module] = []
         sizes = [in_dim, *hidden]
@@ -98,13 +74,6 @@ class MLP(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, in_dim)`` → ``(B, out_dim)`` float32."""
-        if self.precision == "bfloat16-backward" and torch.is_grad_enabled():
-            for layer in self:
-                if isinstance(layer, nn.Linear):
-                    x = _BackwardInBfloat16Linear.apply(x, layer.weight, layer.bias)
-                else:
-                    x = layer(x)
-            return x
         if not computes_in_bfloat16(self.precision, x.device):
             return super().forward(x)
         *hidden, last = self
@@ -166,9 +135,8 @@ class PixelEncoder(nn.Module):
         return features.float()
 
 
-def computes_in_bfloat16(precision: MlpPrecision, device: torch.device) -> bool:
-    """Whether a :class:`PixelEncoder` or :class:`MLP` with ``precision`` computes its forward pass in bfloat16
-    on ``device``."""
+def computes_in_bfloat16(precision: Precision, device: torch.device) -> bool:
+    """Whether a :class:`PixelEncoder` or :class:`MLP` with ``precision`` computes in bfloat16 on ``device``."""
     if precision != "auto":
         return precision == "bfloat16"
     return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -186,7 +154,7 @@ def network(
     out_dim: int,
     out_gain: float,
     precision: Precision = "auto",
-    mlp_precision: MlpPrecision = "float32",
+    mlp_precision: Precision = "float32",
 ) -> nn.Sequential:
     """An :class:`MLP` (computing in ``mlp_precision``) on vector observations; on ``(C, H, W)`` frames, a
     :class:`PixelEncoder` (computing in ``precision``) then the MLP."""
@@ -213,7 +181,7 @@ class ActorCritic(nn.Module):
         value_hidden: Sequence[int],
         share_encoder: bool = False,
         pixel_precision: Precision = "auto",
-        mlp_precision: MlpPrecision = "float32",
+        mlp_precision: Precision = "float32",
     ) -> None:
         super().__init__()
         if share_encoder and len(obs_shape) != 3:
