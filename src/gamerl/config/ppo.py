@@ -150,14 +150,26 @@ DERK_TORCH_THREADS = 2
 pass ``--torch-threads N`` for more cores."""
 
 
+DERK_MLP_PRECISION: Precision = "auto"
+"""bfloat16 hidden layers where the CPU has native bfloat16: a Derk update in 0.52x the float32 time there
+(``bench/update_kernels.py``), and seven 30-update runs showed no difference in learning per update
+(``docs/results/derk_ppo.md``); float32 elsewhere and on GPUs."""
+
+
 def derk_preset(reward: str) -> tuple[str, PPOConfig]:
     """A Derk preset with the ``reward`` preset: its description and config."""
     config = PPOConfig(
-        env_id=DERK_ENV_ID, num_envs=DERK_ARENAS, minibatches=4, reward=reward, torch_threads=DERK_TORCH_THREADS
+        env_id=DERK_ENV_ID,
+        num_envs=DERK_ARENAS,
+        minibatches=4,
+        reward=reward,
+        torch_threads=DERK_TORCH_THREADS,
+        mlp_precision=DERK_MLP_PRECISION,
     )
     return (
         f"Derk-v0, {reward} rewards, {config.num_envs} arenas against a random team, {config.minibatches} "
-        f"minibatches, {config.torch_threads} torch threads",
+        f"minibatches, {config.torch_threads} torch threads, hidden layers in bfloat16 on CPUs with native "
+        "bfloat16",
         config,
     )
 
