@@ -9,6 +9,7 @@ from gamerl.envs.derk import (
     FIRST_ITEM_COLUMN,
     FRIEND_STATUE_DISTANCE,
     ITEM_COLUMNS,
+    LOST_STATUE_DISTANCE,
     OBS_SIZE,
     POSITION_UP_DOWN,
     parse_team_items,
@@ -16,17 +17,22 @@ from gamerl.envs.derk import (
 
 
 class ScriptedArena:
-    """One arena whose home derklings walk from their own half into the enemy's, one step at a time."""
+    """One arena whose home derklings walk from their own half into the enemy's, one step at a time
+    (the away derklings read the same senses unless given distances to their statue of their own)."""
 
     n_arenas = 1
 
-    def __init__(self, positions: list[float], distances: list[float]) -> None:
+    def __init__(
+        self, positions: list[float], distances: list[float], away_distances: list[float] | None = None
+    ) -> None:
         self.positions, self.distances, self.t = positions, distances, 0
+        self.away_distances = distances if away_distances is None else away_distances
 
     def _obs(self) -> np.ndarray:
         obs = np.full((6, OBS_SIZE), 0.5, np.float32)  # every derkling alive (hitpoints 0.5)
         obs[:, POSITION_UP_DOWN] = self.positions[self.t - 1] if self.t else -0.1
-        obs[:, FRIEND_STATUE_DISTANCE] = self.distances[self.t - 1] if self.t else 0.3
+        obs[:3, FRIEND_STATUE_DISTANCE] = self.distances[self.t - 1] if self.t else 0.3
+        obs[3:, FRIEND_STATUE_DISTANCE] = self.away_distances[self.t - 1] if self.t else 0.3
         obs[:, FIRST_ITEM_COLUMN : FIRST_ITEM_COLUMN + len(ITEM_COLUMNS)] = 0.0
         for derkling, items in enumerate((["Pistol", "Shell"], ["VampireGland"], [], [], [], ["HealingGland"])):
             for item in items:
@@ -68,3 +74,20 @@ def test_game_stats_say_where_the_team_stayed() -> None:
     agents.reset()  # a new game starts its counts afresh
     again = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
     assert (again["home_half"], again["statue_distance"]) == pytest.approx((0.5, 0.65))
+    assert (game["statue_lost"], game["opponent_statue_lost"]) == (0.0, 0.0)
+
+
+def test_a_destroyed_statue_is_lost_not_far() -> None:
+    """The statue sense reads 2.0 once the statue is destroyed: that game counts it lost, and its distance
+    averages the steps while it stood (the readings of 2.0 had counted as distance)."""
+    lost = [0.2, 0.4, 1.0, LOST_STATUE_DISTANCE]
+    arena = ScriptedArena(positions=[-0.2, -0.05, 0.3, 0.4], distances=lost, away_distances=[0.3] * 4)
+    agents = DerkAgents(arena, RandomTeam(0))  # type: ignore[arg-type]
+    agents.reset()
+    game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
+    assert game["statue_distance"] == pytest.approx((0.2 + 0.4 + 1.0) / 3)
+    assert (game["statue_lost"], game["opponent_statue_lost"]) == (1.0, 0.0)
+    arena.distances, arena.away_distances = arena.away_distances, lost  # now the away team's statue falls
+    agents.reset()
+    game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
+    assert (game["statue_distance"], game["statue_lost"], game["opponent_statue_lost"]) == pytest.approx((0.3, 0, 1))

@@ -14,6 +14,7 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
     ]
     for game, home_half, draw in zip(games, (0.2, 0.6), ("melee", "unarmed"), strict=True):
         game.update(home_half=home_half, statue_distance=2 * home_half, draw=draw)
+        game.update(statue_lost=float(home_half > 0.5), opponent_statue_lost=game["win"])
     summary = summarize_games(games, derk=True)
     assert summary == pytest.approx(
         {
@@ -28,6 +29,8 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
             "mean_deaths": 1.0,
             "mean_home_half": 0.4,
             "mean_statue_distance": 0.8,
+            "statue_lost_rate": 0.5,
+            "opponent_statue_lost_rate": 0.5,
             "unarmed_share": 0.5,
             "win_rate_armed": 1.0,
             "win_rate_melee": 1.0,

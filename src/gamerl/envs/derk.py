@@ -35,7 +35,9 @@ from gamerl.errors import ConfigError, DependencyError, GamerlError
 OBS_SIZE = 64
 STEPS_PER_GAME = 150
 FRIEND_STATUE_DISTANCE = 2
-"""observation column: distance to the own statue (the sensor reads 1.0 beyond its range)"""
+"""observation column: distance to the own statue (the sensor reads 1.0 beyond its range, and
+:data:`LOST_STATUE_DISTANCE` once the statue is destroyed: the game's ``UpdateSenses`` shader)"""
+LOST_STATUE_DISTANCE = 2.0
 POSITION_UP_DOWN = 29
 """observation column: position along the axis between the statues, in the team's own frame (< 0: own half)"""
 HEAD_NAMES = ("move_x", "rotate", "chase_focus", "cast_slot", "focus")

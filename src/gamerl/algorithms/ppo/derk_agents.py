@@ -14,6 +14,7 @@ from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import (
     FRIEND_STATUE_DISTANCE,
     HEAD_NAMES,
+    LOST_STATUE_DISTANCE,
     OBS_SIZE,
     POSITION_UP_DOWN,
     DerkBatch,
@@ -34,8 +35,10 @@ class DerkAgents:
     (home team reward > away team reward, gym-derk's definition), ``score``/``opponent_score`` (team
     rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0), the team stats, and where the
     home derklings spent the game, read from their observations every step: ``home_half`` (share of
-    steps in their own half) and ``statue_distance`` (mean distance to their statue, 1.0 beyond sensor
-    range). The game's own ``timeSpentHome*`` rewards are paid only every few seconds of game time.
+    steps in their own half) and ``statue_distance`` (mean distance to their statue while it stands, 1.0
+    beyond sensor range); ``statue_lost``/``opponent_statue_lost`` (1.0 if the team's own statue was
+    destroyed in the game), read from the same sense. The game's own ``timeSpentHome*`` rewards are paid
+    only every few seconds of game time.
     Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
     (replayable with ``--team-items``), ``armed``/``opponent_armed``, how many derklings of each team
     carry an item that does damage, and ``draw``, the home team's :func:`~gamerl.envs.derk.draw_kind`.
@@ -53,6 +56,8 @@ class DerkAgents:
         self._dead = np.zeros(2 * self.num_agents, dtype=bool)
         self._home_half = np.zeros(self.num_agents)
         self._statue_distance = np.zeros(self.num_agents)
+        self._statue_seen = np.zeros(self.num_agents)
+        self._statue_lost = np.zeros(2 * self.num_agents, dtype=bool)
         self._steps = 0
         self._loadouts: list[str] = []
 
@@ -62,6 +67,8 @@ class DerkAgents:
         self._dead[:] = False
         self._home_half[:] = 0
         self._statue_distance[:] = 0
+        self._statue_seen[:] = 0
+        self._statue_lost[:] = False
         self._steps = 0
         self._loadouts = [team_loadout(obs[3 * team : 3 * team + 3]) for team in range(2 * self.n_arenas)]
         self.opponent.new_game()
@@ -84,7 +91,11 @@ class DerkAgents:
         self._returns += rewards
         self._dead |= obs[:, 0] <= 0.0
         self._home_half += obs[: self.num_agents, POSITION_UP_DOWN] < 0.0
-        self._statue_distance += obs[: self.num_agents, FRIEND_STATUE_DISTANCE]
+        lost = obs[:, FRIEND_STATUE_DISTANCE] >= LOST_STATUE_DISTANCE
+        self._statue_lost |= lost
+        standing = ~lost[: self.num_agents]
+        self._statue_distance += np.where(standing, obs[: self.num_agents, FRIEND_STATUE_DISTANCE], 0.0)
+        self._statue_seen += standing
         self._steps += 1
         self._obs = obs
         if not done:
@@ -106,7 +117,9 @@ class DerkAgents:
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),
             "home_half": float(self._home_half[home].mean() / self._steps),
-            "statue_distance": float(self._statue_distance[home].mean() / self._steps),
+            "statue_distance": float(self._statue_distance[home].sum() / max(self._statue_seen[home].sum(), 1)),
+            "statue_lost": float(self._statue_lost[home].any()),
+            "opponent_statue_lost": float(self._statue_lost[away].any()),
         }
         if stats is not None:
             mine, theirs = stats[arena], stats[self.n_arenas + arena]
