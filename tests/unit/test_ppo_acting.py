@@ -78,3 +78,22 @@ def test_pixel_models_act_through_torch() -> None:
         dist, values = model(torch.from_numpy(obs))
         np.testing.assert_allclose(acting.logp, dist.log_prob(torch.from_numpy(acting.actions)).numpy(), rtol=1e-6)
     np.testing.assert_allclose(acting.values, values.numpy(), rtol=1e-6)
+
+
+def test_sample_is_act_without_the_value_network() -> None:
+    numpy_model = _model()
+    obs = np.random.default_rng(6).normal(size=(16, 6)).astype(np.float32)
+    sampled = make_actor(numpy_model, np.random.default_rng(7)).sample(obs)
+    acting = make_actor(numpy_model, np.random.default_rng(7)).act(obs)
+    np.testing.assert_array_equal(sampled[0], acting.actions)
+    np.testing.assert_array_equal(sampled[1], acting.logp)
+    torch.manual_seed(0)
+    pixel_model = ActorCritic((4, 84, 84), [Head("a0", "categorical", 6)], (), (), share_encoder=True)
+    frames = np.random.default_rng(0).integers(0, 256, (3, 4 * 84 * 84)).astype(np.float32)
+    actor = make_actor(pixel_model, np.random.default_rng(0))
+    torch.manual_seed(8)
+    actions, logp = actor.sample(frames)
+    torch.manual_seed(8)
+    acting = actor.act(frames)
+    np.testing.assert_array_equal(actions, acting.actions)
+    np.testing.assert_allclose(logp, acting.logp, rtol=1e-6)

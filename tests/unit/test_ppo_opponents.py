@@ -1,4 +1,5 @@
-"""Derk's away teams: a pool of the run's latest snapshots, and a frozen checkpoint that must play Derk."""
+"""Derk's away teams: a pool of the run's latest snapshots, and a frozen checkpoint that must play Derk and
+draws its samples from a stream of its own."""
 
 from pathlib import Path
 
@@ -6,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from gamerl.algorithms.ppo.acting import make_actor
 from gamerl.algorithms.ppo.derk_agents import make_opponent
-from gamerl.algorithms.ppo.heads import Head, heads_for_space
-from gamerl.algorithms.ppo.opponents import CheckpointPool
-from gamerl.algorithms.ppo.session import build_model, model_payload, write_snapshot
+from gamerl.algorithms.ppo.heads import Head, env_values, heads_for_space
+from gamerl.algorithms.ppo.opponents import CheckpointPool, opponent_rng
+from gamerl.algorithms.ppo.session import build_model, load_model, model_payload, write_snapshot
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import HEAD_NAMES, OBS_SIZE, action_space
@@ -54,6 +56,21 @@ def test_frozen_opponent_must_be_a_derk_team(tmp_path: Path) -> None:
     derk = _snapshot(tmp_path / "derk", 1, (OBS_SIZE,), DERK_HEADS)
     opponent = make_opponent(PPOConfig(env_id=DERK_ENV_ID, opponent="checkpoint", opponent_checkpoint=derk), None, 0)
     _assert_game_actions(opponent.act(np.zeros((3, OBS_SIZE), np.float32)), 3)
+
+
+def test_frozen_opponent_samples_its_model_on_a_stream_of_its_own(tmp_path: Path) -> None:
+    """A frozen copy of the learner, seeded as the learner is, does not take the learner's own samples."""
+    snapshot = _snapshot(tmp_path, 1, (OBS_SIZE,), DERK_HEADS)
+    config = PPOConfig(env_id=DERK_ENV_ID, opponent="checkpoint", opponent_checkpoint=snapshot)
+    obs = np.random.default_rng(0).uniform(-1, 1, (64, OBS_SIZE)).astype(np.float32)
+    model = load_model(snapshot)[0]
+    first = make_opponent(config, None, seed=7).act(obs)
+    _assert_game_actions(first, 64)
+    np.testing.assert_array_equal(first, make_opponent(config, None, seed=7).act(obs))  # seeded
+    learner = env_values(make_actor(model, np.random.default_rng(7)).sample(obs)[0], model.heads)
+    assert not np.array_equal(first, learner)
+    ours = env_values(make_actor(model, opponent_rng(7)).sample(obs)[0], model.heads)
+    np.testing.assert_array_equal(first, ours)  # the model's samples (make_actor's are tested to be)
 
 
 def test_a_refused_opponent_leaves_no_run_directory_behind(tmp_path: Path) -> None:

@@ -39,6 +39,10 @@ class Actor(Protocol):
         """Sampled actions, their log-probabilities and the state values."""
         ...
 
+    def sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sampled ``(N, H)`` actions and their ``(N,)`` log-probabilities, without the value network."""
+        ...
+
     def state_value(self, obs: np.ndarray) -> np.ndarray:
         """``(N,)`` float32 state values."""
         ...
@@ -67,6 +71,13 @@ class TorchActor:
             actions = dist.sample()
             logp = dist.log_prob(actions)
         return Acting(actions.cpu().numpy(), logp.cpu().numpy(), values.cpu().numpy())
+
+    def sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sampled actions and their log-probabilities, without the value network."""
+        with torch.inference_mode():
+            dist = self.model.dist(torch.from_numpy(obs).to(self.device))
+            actions = dist.sample()
+            return actions.cpu().numpy(), dist.log_prob(actions).cpu().numpy()
 
     def state_value(self, obs: np.ndarray) -> np.ndarray:
         """``(N,)`` float32 state values."""
@@ -122,6 +133,10 @@ class NumpyActor:
 
     def act(self, obs: np.ndarray) -> Acting:
         """Sampled actions, their log-probabilities and the state values."""
+        return Acting(*self.sample(obs), self.state_value(obs))
+
+    def sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sampled actions and their log-probabilities, without the value network."""
         params = _forward(self.policy, obs)
         actions = np.empty((len(obs), len(self.heads)), dtype=np.float32)
         logp = np.zeros(len(obs), dtype=np.float32)
@@ -144,7 +159,7 @@ class NumpyActor:
                 choice = (cdf < u).sum(-1)  # the first category whose cumulative probability reaches u
                 actions[:, i] = choice
                 logp += np.take_along_axis(log_probs, choice[:, None], -1)[:, 0]
-        return Acting(actions, logp, _forward(self.value, obs)[:, 0])
+        return actions, logp
 
     def state_value(self, obs: np.ndarray) -> np.ndarray:
         """``(N,)`` float32 state values."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from gamerl.algorithms.ppo.agent_env import EpisodeStats, StepResult
 from gamerl.algorithms.ppo.heads import env_values, heads_for_space
-from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam
+from gamerl.algorithms.ppo.opponents import CheckpointPool, FrozenPolicy, Opponent, RandomTeam, opponent_rng
 from gamerl.algorithms.ppo.session import load_model
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import (
@@ -150,7 +150,7 @@ def make_opponent(config: PPOConfig, run_dir: Path | None, seed: int) -> Opponen
                 f"{config.opponent_checkpoint} is not a Derk team ({model.obs_shape} inputs, heads "
                 f"{[h.name for h in model.heads]}): pass --opponent-checkpoint a run of --env-id {DERK_ENV_ID}"
             )
-        return FrozenPolicy(model, str(config.opponent_checkpoint))
+        return FrozenPolicy(model, str(config.opponent_checkpoint), opponent_rng(seed))
     if config.opponent == "pool":
         assert run_dir is not None
         return CheckpointPool(run_dir, config.pool_size, seed)

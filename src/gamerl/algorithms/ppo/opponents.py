@@ -6,11 +6,17 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import torch
 
+from gamerl.algorithms.ppo.acting import make_actor
 from gamerl.algorithms.ppo.heads import env_values
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import load_model, snapshots
+
+
+def opponent_rng(seed: int) -> np.random.Generator:
+    """The away team's random stream for ``seed``, its own: the learner acts on ``default_rng(seed)``, whose
+    draws would make a frozen copy of the learner take the learner's own samples in a mirror game."""
+    return np.random.default_rng([seed, 1])
 
 
 class Opponent(Protocol):
@@ -33,7 +39,7 @@ class RandomTeam:
     name = "random"
 
     def __init__(self, seed: int) -> None:
-        self.rng = np.random.default_rng(seed)
+        self.rng = opponent_rng(seed)
 
     def new_game(self) -> None:
         """Nothing to change between games."""
@@ -54,10 +60,16 @@ class RandomTeam:
 
 
 class FrozenPolicy:
-    """A trained model that samples its actions and never learns (the report's 'average' opponent)."""
+    """A trained model that samples its actions and never learns (the report's 'average' opponent).
 
-    def __init__(self, model: ActorCritic, name: str) -> None:
-        self.model = model.eval()
+    It acts as the learner's rollout does (:func:`~gamerl.algorithms.ppo.acting.make_actor`: NumPy for CPU
+    MLPs), drawing from ``rng``. Through PyTorch, with the learner's 2 torch threads, the 384 away rows of
+    128 arenas took 70-115 ms of CPU a step, against NumPy's 6 (measured beside a Derk training run).
+    """
+
+    def __init__(self, model: ActorCritic, name: str, rng: np.random.Generator) -> None:
+        self.actor = make_actor(model.eval(), rng)
+        self.heads = model.heads
         self.name = name
 
     def new_game(self) -> None:
@@ -65,9 +77,7 @@ class FrozenPolicy:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Sampled actions of the frozen policy."""
-        with torch.no_grad():
-            actions = self.model.dist(torch.from_numpy(obs)).sample().numpy()
-        return env_values(actions, self.model.heads).astype(np.float32)
+        return env_values(self.actor.sample(obs)[0], self.heads).astype(np.float32)
 
 
 class CheckpointPool:
@@ -77,7 +87,7 @@ class CheckpointPool:
 
     def __init__(self, run_dir: Path, size: int, seed: int) -> None:
         self.run_dir, self.size = Path(run_dir), size
-        self.rng = np.random.default_rng(seed)
+        self.rng = opponent_rng(seed)
         self.current: RandomTeam | FrozenPolicy = RandomTeam(seed)
 
     def new_game(self) -> None:
@@ -85,7 +95,7 @@ class CheckpointPool:
         files = snapshots(self.run_dir)[-self.size :]
         if files:
             path = files[int(self.rng.integers(len(files)))]
-            self.current = FrozenPolicy(load_model(path)[0], path.stem)
+            self.current = FrozenPolicy(load_model(path)[0], path.stem, self.rng)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Actions of the current pool member."""
