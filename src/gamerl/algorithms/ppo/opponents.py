@@ -63,8 +63,7 @@ class FrozenPolicy:
     """A trained model that samples its actions and never learns (the report's 'average' opponent).
 
     It acts as the learner's rollout does (:func:`~gamerl.algorithms.ppo.acting.make_actor`: NumPy for CPU
-    MLPs), drawing from ``rng``. Through PyTorch, with the learner's 2 torch threads, the 384 away rows of
-    128 arenas took 70-115 ms of CPU a step, against NumPy's 6 (measured beside a Derk training run).
+    MLPs, the sampling the acting tests check), drawing from ``rng``.
     """
 
     def __init__(self, model: ActorCritic, name: str, rng: np.random.Generator) -> None:
