@@ -75,18 +75,20 @@ def test_game_stats_say_where_the_team_stayed() -> None:
     again = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
     assert (again["home_half"], again["statue_distance"]) == pytest.approx((0.5, 0.65))
     assert (game["statue_lost"], game["opponent_statue_lost"]) == (0.0, 0.0)
+    assert (game["statue_standing"], game["opponent_statue_standing"]) == (1.0, 1.0)
 
 
 def test_a_destroyed_statue_is_lost_not_far() -> None:
     """The statue sense reads 2.0 once the statue is destroyed: that game counts it lost, and its distance
     averages the steps while it stood (the readings of 2.0 had counted as distance)."""
-    lost = [0.2, 0.4, 1.0, LOST_STATUE_DISTANCE]
+    lost = [0.2, 0.4, 1.0, LOST_STATUE_DISTANCE]  # destroyed at the last of 4 steps
     arena = ScriptedArena(positions=[-0.2, -0.05, 0.3, 0.4], distances=lost, away_distances=[0.3] * 4)
     agents = DerkAgents(arena, RandomTeam(0))  # type: ignore[arg-type]
     agents.reset()
     game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
     assert game["statue_distance"] == pytest.approx((0.2 + 0.4 + 1.0) / 3)
     assert (game["statue_lost"], game["opponent_statue_lost"]) == (1.0, 0.0)
+    assert (game["statue_standing"], game["opponent_statue_standing"]) == (0.75, 1.0)
     arena.distances, arena.away_distances = arena.away_distances, lost  # now the away team's statue falls
     agents.reset()
     game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]

@@ -15,6 +15,7 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
     for game, home_half, draw in zip(games, (0.2, 0.6), ("melee", "unarmed"), strict=True):
         game.update(home_half=home_half, statue_distance=2 * home_half, draw=draw)
         game.update(statue_lost=float(home_half > 0.5), opponent_statue_lost=game["win"])
+        game.update(statue_standing=1 - home_half, opponent_statue_standing=1 - game["win"] / 2)
     summary = summarize_games(games, derk=True)
     assert summary == pytest.approx(
         {
@@ -31,6 +32,8 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
             "mean_statue_distance": 0.8,
             "statue_lost_rate": 0.5,
             "opponent_statue_lost_rate": 0.5,
+            "mean_statue_standing": 0.6,
+            "mean_opponent_statue_standing": 0.75,
             "unarmed_share": 0.5,
             "win_rate_armed": 1.0,
             "win_rate_melee": 1.0,

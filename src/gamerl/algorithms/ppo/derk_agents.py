@@ -37,7 +37,8 @@ class DerkAgents:
     home derklings spent the game, read from their observations every step: ``home_half`` (share of
     steps in their own half) and ``statue_distance`` (mean distance to their statue while it stands, 1.0
     beyond sensor range); ``statue_lost``/``opponent_statue_lost`` (1.0 if the team's own statue was
-    destroyed in the game), read from the same sense. The game's own ``timeSpentHome*`` rewards are paid
+    destroyed in the game) and ``statue_standing``/``opponent_statue_standing`` (share of the game's steps
+    it stood), read from the same sense. The game's own ``timeSpentHome*`` rewards are paid
     only every few seconds of game time.
     Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
     (replayable with ``--team-items``), ``armed``/``opponent_armed``, how many derklings of each team
@@ -57,7 +58,8 @@ class DerkAgents:
         self._home_half = np.zeros(self.num_agents)
         self._statue_distance = np.zeros(self.num_agents)
         self._statue_seen = np.zeros(self.num_agents)
-        self._statue_lost = np.zeros(2 * self.num_agents, dtype=bool)
+        self._statue_lost = np.zeros(2 * self.n_arenas, dtype=bool)  # per team, home teams then away teams
+        self._statue_standing = np.zeros(2 * self.n_arenas)
         self._steps = 0
         self._loadouts: list[str] = []
 
@@ -69,6 +71,7 @@ class DerkAgents:
         self._statue_distance[:] = 0
         self._statue_seen[:] = 0
         self._statue_lost[:] = False
+        self._statue_standing[:] = 0
         self._steps = 0
         self._loadouts = [team_loadout(obs[3 * team : 3 * team + 3]) for team in range(2 * self.n_arenas)]
         self.opponent.new_game()
@@ -92,7 +95,8 @@ class DerkAgents:
         self._dead |= obs[:, 0] <= 0.0
         self._home_half += obs[: self.num_agents, POSITION_UP_DOWN] < 0.0
         lost = obs[:, FRIEND_STATUE_DISTANCE] >= LOST_STATUE_DISTANCE
-        self._statue_lost |= lost
+        self._statue_lost |= lost.reshape(-1, 3).any(1)  # statues stay destroyed
+        self._statue_standing += ~self._statue_lost
         standing = ~lost[: self.num_agents]
         self._statue_distance += np.where(standing, obs[: self.num_agents, FRIEND_STATUE_DISTANCE], 0.0)
         self._statue_seen += standing
@@ -118,8 +122,10 @@ class DerkAgents:
             "deaths": float(self._dead[home].sum()),
             "home_half": float(self._home_half[home].mean() / self._steps),
             "statue_distance": float(self._statue_distance[home].sum() / max(self._statue_seen[home].sum(), 1)),
-            "statue_lost": float(self._statue_lost[home].any()),
-            "opponent_statue_lost": float(self._statue_lost[away].any()),
+            "statue_lost": float(self._statue_lost[arena]),
+            "opponent_statue_lost": float(self._statue_lost[self.n_arenas + arena]),
+            "statue_standing": float(self._statue_standing[arena] / self._steps),
+            "opponent_statue_standing": float(self._statue_standing[self.n_arenas + arena] / self._steps),
         }
         if stats is not None:
             mine, theirs = stats[arena], stats[self.n_arenas + arena]
