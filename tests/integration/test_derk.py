@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test
+from PIL import Image, ImageSequence
 
 from gamerl.algorithms.ppo.derk_agents import DerkAgents
-from gamerl.algorithms.ppo.evaluate import evaluate_ppo
+from gamerl.algorithms.ppo.evaluate import evaluate_ppo, record_ppo
 from gamerl.algorithms.ppo.opponents import RandomTeam
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PPOConfig
@@ -145,3 +146,9 @@ def test_tiny_ppo_run_on_derk_and_fine_tuning_against_it(tmp_path: Path) -> None
     assert saved["opponent_items"] == "random"
     for game in saved["games"]:
         assert game["items"] == "Pistol,,;Talons,,;Blaster,," != game["opponent_items"]
+    # a video of the fine-tuned team against the frozen model it trained against, both teams' items fixed
+    loadout = "Pistol,,;Talons,,;Blaster,,"
+    match = {"opponent": "checkpoint", "opponent_checkpoint": run_dir, "team_items": loadout}
+    with Image.open(record_ppo(tuned, tmp_path / "match.gif", max_steps=3, **match)) as gif:  # type: ignore[arg-type]
+        # 3 steps at 10 frames/s (Pillow merges a repeated frame into the one before it, adding up durations)
+        assert sum(frame.info["duration"] for frame in ImageSequence.Iterator(gif)) == 300 and gif.size[0] > 100

@@ -1,10 +1,14 @@
 """Evaluation summaries (a Derk summary once lost its mean return)."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gamerl.algorithms.ppo.evaluate import items_label, summarize_games
+from gamerl.algorithms.ppo.cli import play_command
+from gamerl.algorithms.ppo.evaluate import derk_match, items_label, summarize_games
+from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
+from gamerl.errors import GamerlError
 
 
 def test_derk_summary_has_win_rate_and_mean_return() -> None:
@@ -58,3 +62,21 @@ def test_results_file_names_tell_the_items_apart() -> None:
     assert items_label(loadout, None) == items_label(loadout, loadout) == "_fixed_items"
     assert items_label(loadout, "random") == "_fixed_items_opponent_random_items"
     assert items_label(None, loadout) == "_opponent_fixed_items"
+
+
+def test_derk_match_sets_the_opponent_and_replaces_only_the_items_given(tmp_path: Path) -> None:
+    run = PPOConfig(env_id=DERK_ENV_ID, team_items="Pistol,,;Talons,,;Blaster,,", opponent_items="random")
+    frozen = derk_match(run, "checkpoint", tmp_path / "frozen.pt", opponent_items="Pistol,,;Talons,,;Blaster,,")
+    assert (frozen.opponent, frozen.opponent_checkpoint) == ("checkpoint", tmp_path / "frozen.pt")
+    assert frozen.team_items == frozen.opponent_items == "Pistol,,;Talons,,;Blaster,,"
+    random = derk_match(frozen)  # a random team again; the items stay as they were
+    assert (random.opponent, random.opponent_checkpoint, random.opponent_items) == (
+        "random",
+        None,
+        frozen.opponent_items,
+    )
+
+
+def test_play_against_a_checkpoint_needs_one(tmp_path: Path) -> None:
+    with pytest.raises(GamerlError, match="pass --opponent-checkpoint RUN_DIR"):
+        play_command([str(tmp_path), "--opponent", "checkpoint"])

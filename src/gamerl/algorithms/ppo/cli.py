@@ -38,6 +38,31 @@ def train_command(args: list[str]) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
+class DerkMatchArgs:
+    """Derk: who the run's team plays, and with which items (arguments of :func:`evaluate.derk_match`)."""
+
+    opponent: Literal["random", "checkpoint"] = "random"
+    """Derk: the away team"""
+    opponent_checkpoint: Path | None = None
+    """Derk: run directory or .pt file of the opponent (opponent=checkpoint)"""
+    team_items: str | None = None
+    """Derk: fix both teams' items, 'arms,misc,tail' per derkling as in training, or 'random' (default: the
+    run's setting)"""
+    opponent_items: str | None = None
+    """Derk: the away team's items when they differ from --team-items: 'random' or a loadout (default: the
+    run's setting)"""
+
+    def checked(self) -> dict[str, object]:
+        """The fields as keyword arguments; a checkpoint opponent without a model is a one-line error."""
+        if self.opponent == "checkpoint" and self.opponent_checkpoint is None:
+            raise GamerlError("--opponent checkpoint needs a model: pass --opponent-checkpoint RUN_DIR")
+        return dataclasses.asdict(self)
+
+
+MatchArg = Annotated[DerkMatchArgs, tyro.conf.arg(name="")]
+
+
+@dataclasses.dataclass(frozen=True)
 class EvaluatePPOArgs:
     """Play N games with a PPO run's last weights; Derk: win rate and game score against an opponent."""
 
@@ -49,29 +74,19 @@ class EvaluatePPOArgs:
     """seed of the evaluation"""
     greedy: bool = False
     """take the most likely action instead of sampling"""
-    opponent: Literal["random", "checkpoint"] = "random"
-    """Derk: the away team"""
-    opponent_checkpoint: Path | None = None
-    """Derk: run directory or .pt file of the opponent (opponent=checkpoint)"""
     num_envs: int | None = None
     """games in parallel (Derk: arenas); default: the run's, at most --episodes"""
     reward: str = "score"
     """Derk: reward counted (default: the game's score); a preset or TOML file measures a behaviour"""
     update: int | None = None
     """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
-    team_items: str | None = None
-    """Derk: fix both teams' items, 'arms,misc,tail' per derkling as in training, or 'random' (default: the
-    run's setting)"""
-    opponent_items: str | None = None
-    """Derk: the away team's items when they differ from --team-items: 'random' or a loadout (default: the
-    run's setting)"""
+    match: MatchArg = DerkMatchArgs()
 
 
 def evaluate_command(args: list[str]) -> None:
     """``gamerl evaluate RUN_DIR`` for a PPO run."""
     parsed = tyro.cli(EvaluatePPOArgs, args=args, prog="gamerl evaluate")
-    if parsed.opponent == "checkpoint" and parsed.opponent_checkpoint is None:
-        raise GamerlError("--opponent checkpoint needs a model: pass --opponent-checkpoint RUN_DIR")
+    match = parsed.match.checked()
     from gamerl.algorithms.ppo.evaluate import evaluate_ppo
 
     summary = evaluate_ppo(
@@ -79,13 +94,10 @@ def evaluate_command(args: list[str]) -> None:
         parsed.episodes,
         parsed.seed,
         parsed.greedy,
-        parsed.opponent,
-        parsed.opponent_checkpoint,
-        parsed.num_envs,
-        parsed.reward,
-        parsed.update,
-        parsed.team_items,
-        parsed.opponent_items,
+        num_envs=parsed.num_envs,
+        reward=parsed.reward,
+        update=parsed.update,
+        **match,  # type: ignore[arg-type]
     )
     play = "greedy" if parsed.greedy else "sampled"
     print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
@@ -109,15 +121,24 @@ class PlayPPOArgs:
     """take the most likely action instead of sampling"""
     update: int | None = None
     """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
+    match: MatchArg = DerkMatchArgs()
 
 
 def play_command(args: list[str]) -> None:
     """``gamerl play RUN_DIR`` for a PPO run."""
     parsed = tyro.cli(PlayPPOArgs, args=args, prog="gamerl play")
+    match = parsed.match.checked()
     from gamerl.algorithms.ppo.evaluate import record_ppo
 
     out = record_ppo(
-        parsed.run_dir, parsed.out, parsed.max_steps, parsed.seed, parsed.fps, parsed.greedy, parsed.update
+        parsed.run_dir,
+        parsed.out,
+        parsed.max_steps,
+        parsed.seed,
+        parsed.fps,
+        parsed.greedy,
+        parsed.update,
+        **match,  # type: ignore[arg-type]
     )
     print(f"video: {out}")
 

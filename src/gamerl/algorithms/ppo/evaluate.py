@@ -14,7 +14,7 @@ import torch
 from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import SYSTEM, load_model, make_agent_env, model_from_checkpoint, weights_file
-from gamerl.config.ppo import DERK_ENV_ID
+from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
@@ -77,6 +77,24 @@ def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
     return summary
 
 
+def derk_match(
+    config: PPOConfig,
+    opponent: Literal["random", "checkpoint"] = "random",
+    opponent_checkpoint: Path | None = None,
+    team_items: str | None = None,
+    opponent_items: str | None = None,
+) -> PPOConfig:
+    """A Derk run's ``config`` set to play ``opponent`` (a random team, or the model in ``opponent_checkpoint``),
+    with ``team_items`` and ``opponent_items`` in place of the run's items where given (as
+    ``PPOConfig.team_items`` and ``opponent_items``: a fixed loadout, or ``'random'`` for the game's draw)."""
+    changes: dict[str, object] = {"opponent": opponent, "opponent_checkpoint": opponent_checkpoint}
+    if team_items is not None:
+        changes["team_items"] = team_items
+    if opponent_items is not None:
+        changes["opponent_items"] = opponent_items
+    return dataclasses.replace(config, **changes)
+
+
 def evaluate_ppo(
     run_dir: Path,
     episodes: int = 10,
@@ -98,8 +116,7 @@ def evaluate_ppo(
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
     Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
     makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` and
-    ``opponent_items`` replace the run's items (as ``PPOConfig.team_items`` and ``opponent_items``: a fixed
-    loadout, or ``'random'`` for the game's draw).
+    ``opponent_items`` replace the run's items (see :func:`derk_match`).
     All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
@@ -109,14 +126,10 @@ def evaluate_ppo(
     if update is None:  # named by its update, so evaluating again after more training keeps this result
         update = checkpoint["counters"]["updates"]
     torch.manual_seed(seed)
-    changes: dict[str, object] = {"seed": seed, "num_envs": num_envs or min(config.num_envs, episodes)}
+    config = dataclasses.replace(config, seed=seed, num_envs=num_envs or min(config.num_envs, episodes))
     if config.env_id == DERK_ENV_ID:
-        changes.update(opponent=opponent, opponent_checkpoint=opponent_checkpoint, reward=reward)
-        if team_items is not None:
-            changes["team_items"] = team_items
-        if opponent_items is not None:
-            changes["opponent_items"] = opponent_items
-    config = dataclasses.replace(config, **changes)
+        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items)
+        config = dataclasses.replace(config, reward=reward)
     env = make_agent_env(config, run_dir)
     try:
         games = play_episodes(model, env, episodes, greedy)
@@ -201,10 +214,15 @@ def record_ppo(
     fps: int = 10,
     greedy: bool = False,
     update: int | None = None,
+    opponent: Literal["random", "checkpoint"] = "random",
+    opponent_checkpoint: Path | None = None,
+    team_items: str | None = None,
+    opponent_items: str | None = None,
 ) -> Path:
     """Record one game of the run's agent (last weights, or those kept after ``update``) as GIF or mp4.
 
-    Derk: one arena as the game's page draws it; Atari: the frames the agent sees; others: ``render()``.
+    Derk: one arena as the game's page draws it, against ``opponent`` with the items as :func:`derk_match`
+    sets them; Atari: the frames the agent sees; others: ``render()``.
     """
     out = video_path(run_dir, out)
     model, config = load_model(weights_file(run_dir, update))
@@ -212,7 +230,8 @@ def record_ppo(
     if config.env_id == DERK_ENV_ID:
         from gamerl.algorithms.ppo.derk_agents import make_derk_agents
 
-        config = dataclasses.replace(config, num_envs=1, opponent="random", seed=seed)
+        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items)
+        config = dataclasses.replace(config, num_envs=1, seed=seed)
         derk = make_derk_agents(config, Path(run_dir), seed, turbo=False)
         frames = _record_rows(derk, model, lambda _: derk.batch.frame(), max_steps, greedy)
     elif config.env_id.startswith("ALE/"):
