@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -38,16 +39,45 @@ class RunConfig:
     for :data:`KEPT_SITTING_OPTIONS`"""
 
     def __post_init__(self) -> None:
-        if self.checkpoint_every < 1:
-            raise ConfigError(f"checkpoint_every must be >= 1, got {self.checkpoint_every}: pass --checkpoint-every 10")
-        if self.torch_threads < 1:
-            raise ConfigError(f"torch_threads must be >= 1, got {self.torch_threads}: pass --torch-threads 1")
+        require([field_check(self, "checkpoint_every", ">= 1"), field_check(self, "torch_threads", ">= 1")])
 
 
-def max_minutes_check(minutes: float | None) -> tuple[bool, str]:
-    """The check of every ``max_minutes`` option (None = no time limit), as (ok, one-line message)."""
-    message = f"max_minutes must be > 0, got {minutes}: pass --max-minutes 60 (or leave it out: no time limit)"
-    return minutes is None or minutes > 0, message
+_RULE = re.compile(r"(?P<op>>=|>) (?P<low>\S+)|in (?P<left>[\[(])(?P<lo>[^,]+), (?P<hi>[^\])]+)(?P<right>[\])])")
+
+
+def _satisfies(value: float, rule: str) -> bool:
+    match = _RULE.fullmatch(rule)
+    if match is None:
+        raise ValueError(f"unknown rule {rule!r}: use '>= x', '> x' or 'in [a, b]' with ( ) for open ends")
+    if match["op"]:
+        low = float(match["low"])
+        return value >= low if match["op"] == ">=" else value > low
+    lo, hi = float(match["lo"]), float(match["hi"])
+    above = lo <= value if match["left"] == "[" else lo < value
+    below = value <= hi if match["right"] == "]" else value < hi
+    return above and below
+
+
+def field_check(config: Any, name: str, rule: str, example: object = None) -> tuple[bool, str]:
+    """The check of the numeric field ``name`` of a config dataclass against ``rule`` (``'>= 1'``, ``'> 0'``,
+    ``'in [0, 1)'``), as (ok, one-line message). The message names the flag and a value to pass: ``example``
+    or else the field's default; a field whose default is None (left out) may also be left out, and a None
+    value passes."""
+    value = getattr(config, name)
+    default = next(field.default for field in dataclasses.fields(config) if field.name == name)
+    flag = "--" + name.replace("_", "-")
+    shown = default if example is None else example
+    fix = f"pass {flag} {shown}" if shown not in (None, dataclasses.MISSING) else f"pass {flag} with a value {rule}"
+    if default is None:
+        fix += " or leave it out"
+    return value is None or _satisfies(value, rule), f"{name} must be {rule}, got {value}: {fix}"
+
+
+def require(checks: list[tuple[bool, str]]) -> None:
+    """Raise a :class:`ConfigError` with the message of the first failed (ok, message) check."""
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig, max_minutes_check
+from gamerl.config.base import RunConfig, field_check, require
 from gamerl.errors import ConfigError
 
 
@@ -57,30 +57,24 @@ class PGConfig(RunConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        checks = [
-            (self.episodes >= 1, f"episodes must be >= 1, got {self.episodes}: pass --episodes 200"),
-            (self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}: pass --num-envs 16"),
-            (self.num_workers >= 0, f"num_workers must be >= 0, got {self.num_workers}: pass --num-workers 1"),
-            (self.frame_skip >= 1, f"frame_skip must be >= 1, got {self.frame_skip}: pass --frame-skip 4"),
-            (self.hidden >= 1, f"hidden must be >= 1, got {self.hidden}: pass --hidden 200"),
-            (0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}: pass --gamma 0.99"),
-            (
-                self.batch_episodes >= 1,
-                f"batch_episodes must be >= 1, got {self.batch_episodes}: pass --batch-episodes 10",
-            ),
-            (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}: pass --learning-rate 1e-4"),
-            (0.0 < self.rmsprop_decay < 1.0, f"rmsprop_decay must be in (0, 1), got {self.rmsprop_decay}"),
-            (0.0 < self.cem_elite_frac <= 1.0, f"cem_elite_frac must be in (0, 1], got {self.cem_elite_frac}"),
-            (self.cem_init_std > 0, f"cem_init_std must be > 0, got {self.cem_init_std}"),
-            max_minutes_check(self.max_minutes),
-            (
-                0.0 <= self.repeat_action_probability < 1.0,
-                f"repeat_action_probability must be in [0, 1), got {self.repeat_action_probability}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        require(
+            [
+                field_check(self, "episodes", ">= 1"),
+                field_check(self, "num_envs", ">= 1"),
+                field_check(self, "num_workers", ">= 0"),
+                field_check(self, "frame_skip", ">= 1"),
+                field_check(self, "hidden", ">= 1"),
+                field_check(self, "gamma", "in (0, 1]"),
+                field_check(self, "batch_episodes", ">= 1"),
+                field_check(self, "learning_rate", "> 0"),
+                field_check(self, "rmsprop_decay", "in (0, 1)"),
+                field_check(self, "cem_elite_frac", "in (0, 1]"),
+                field_check(self, "cem_init_std", "> 0"),
+                field_check(self, "cem_extra_std", ">= 0"),
+                field_check(self, "max_minutes", "> 0", example=60),
+                field_check(self, "repeat_action_probability", "in [0, 1)"),
+            ]
+        )
         if self.method == "cem" and self.num_envs < 2:
             raise ConfigError("cem needs a population: pass --num-envs 16 (one candidate per game)")
 

@@ -6,8 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig, max_minutes_check
-from gamerl.errors import ConfigError
+from gamerl.config.base import RunConfig, field_check, require
 from gamerl.training.device import device_check
 
 DERK_ENV_ID = "Derk-v0"
@@ -107,36 +106,36 @@ class PPOConfig(RunConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        checks = [
-            (self.updates >= 1, f"updates must be >= 1, got {self.updates}: pass --updates 300"),
-            (self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}: pass --num-envs 8"),
-            (self.num_steps >= 1, f"num_steps must be >= 1, got {self.num_steps}: pass --num-steps 150"),
-            (0.0 < self.gamma <= 1.0, f"gamma must be in (0, 1], got {self.gamma}: pass --gamma 0.995"),
-            (0.0 <= self.gae_lambda <= 1.0, f"gae_lambda must be in [0, 1], got {self.gae_lambda}"),
-            (0.0 < self.clip < 1.0, f"clip must be in (0, 1), got {self.clip}: pass --clip 0.2"),
-            (self.ent_coef >= 0.0, f"ent_coef must be >= 0, got {self.ent_coef}: pass --ent-coef 0.01"),
-            (self.policy_lr > 0 and self.value_lr > 0, "learning rates must be > 0: pass --policy-lr 3e-4"),
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}: pass --epochs 10"),
-            (
-                self.minibatches >= 1,
-                f"minibatches must be >= 1, got {self.minibatches}: pass --minibatches 1",
-            ),
-            (self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}"),
-            (all(h >= 1 for h in self.policy_hidden + self.value_hidden), "hidden sizes must be >= 1"),
-            (self.bins >= 2, f"bins must be >= 2, got {self.bins}: pass --bins 9"),
-            max_minutes_check(self.max_minutes),
-            device_check(self.device),
-            (self.pool_size >= 1, f"pool_size must be >= 1, got {self.pool_size}: pass --pool-size 5"),
-            (self.derk_timeout_s > 0, f"derk_timeout_s must be > 0, got {self.derk_timeout_s}"),
-            (self.derk_restarts >= 0, f"derk_restarts must be >= 0, got {self.derk_restarts}"),
-            (
-                self.opponent != "checkpoint" or self.opponent_checkpoint is not None,
-                "opponent=checkpoint needs a model: pass --opponent-checkpoint RUN_DIR",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        require(
+            [
+                field_check(self, "updates", ">= 1"),
+                field_check(self, "num_envs", ">= 1"),
+                field_check(self, "num_steps", ">= 1"),
+                field_check(self, "gamma", "in (0, 1]"),
+                field_check(self, "gae_lambda", "in [0, 1]"),
+                field_check(self, "clip", "in (0, 1)"),
+                field_check(self, "ent_coef", ">= 0"),
+                field_check(self, "policy_lr", "> 0"),
+                field_check(self, "value_lr", "> 0"),
+                field_check(self, "epochs", ">= 1"),
+                field_check(self, "minibatches", ">= 1"),
+                field_check(self, "max_grad_norm", "> 0"),
+                (
+                    all(h >= 1 for h in self.policy_hidden + self.value_hidden),
+                    "hidden sizes must be >= 1: pass --policy-hidden 512 256 256 --value-hidden 512 512 256",
+                ),
+                field_check(self, "bins", ">= 2"),
+                field_check(self, "max_minutes", "> 0", example=60),
+                device_check(self.device),
+                field_check(self, "pool_size", ">= 1"),
+                field_check(self, "derk_timeout_s", "> 0"),
+                field_check(self, "derk_restarts", ">= 0"),
+                (
+                    self.opponent != "checkpoint" or self.opponent_checkpoint is not None,
+                    "opponent=checkpoint needs a model: pass --opponent-checkpoint RUN_DIR",
+                ),
+            ]
+        )
 
 
 DERK_ARENAS = 128

@@ -6,16 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from gamerl.config.base import RunConfig, max_minutes_check
-from gamerl.errors import ConfigError
+from gamerl.config.base import RunConfig, field_check, require
 from gamerl.training.device import device_check
-
-
-def _check(checks: list[tuple[bool, str]]) -> None:
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-
 
 KeptParams = Literal["best", "last"]
 """which parameters of a controller stage to play: ``best.npz`` or the last CMA-ES distribution mean"""
@@ -56,24 +48,15 @@ class CollectConfig:
     """show a progress bar"""
 
     def __post_init__(self) -> None:
-        _check(
+        require(
             [
-                (self.steps >= 1, f"steps must be >= 1, got {self.steps}: pass --steps 10000"),
-                (self.workers >= 1, f"workers must be >= 1, got {self.workers}: pass --workers 2"),
-                (
-                    self.frame_skip >= 1,
-                    f"frame_skip must be >= 1, got {self.frame_skip}: pass --frame-skip 4",
-                ),
-                (
-                    self.max_episode_steps >= 1,
-                    f"max_episode_steps must be >= 1, got {self.max_episode_steps}",
-                ),
-                (0.0 <= self.stickiness < 1.0, f"stickiness must be in [0, 1), got {self.stickiness}"),
-                (self.chunk_steps >= 1, f"chunk_steps must be >= 1, got {self.chunk_steps}"),
-                (
-                    self.policy != "bk2" or bool(self.movies),
-                    "policy bk2 imports replays: pass --movies FILE_OR_DIR",
-                ),
+                field_check(self, "steps", ">= 1"),
+                field_check(self, "workers", ">= 1"),
+                field_check(self, "frame_skip", ">= 1"),
+                field_check(self, "max_episode_steps", ">= 1"),
+                field_check(self, "stickiness", "in [0, 1)"),
+                field_check(self, "chunk_steps", ">= 1"),
+                (self.policy != "bk2" or bool(self.movies), "policy bk2 imports replays: pass --movies FILE_OR_DIR"),
             ]
         )
 
@@ -110,25 +93,20 @@ class VAEConfig(RunConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(
+        require(
             [
-                (self.z_dim is None or self.z_dim >= 1, f"z_dim must be >= 1, got {self.z_dim}"),
-                (self.beta >= 0, f"beta must be >= 0, got {self.beta}: pass --beta 1"),
-                (
-                    self.batch_size >= 1,
-                    f"batch_size must be >= 1, got {self.batch_size}: pass --batch-size 32",
-                ),
-                (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
-                (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}: pass --epochs 10"),
-                (
-                    0.0 <= self.validation_fraction < 1.0,
-                    f"validation_fraction must be in [0, 1), got {self.validation_fraction}",
-                ),
+                field_check(self, "z_dim", ">= 1", example=32),
+                field_check(self, "beta", ">= 0"),
+                field_check(self, "batch_size", ">= 1"),
+                field_check(self, "learning_rate", "> 0"),
+                field_check(self, "epochs", ">= 1"),
+                field_check(self, "validation_fraction", "in [0, 1)"),
                 (
                     self.buffer_frames >= self.batch_size,
-                    f"buffer_frames must be >= batch_size, got {self.buffer_frames}",
+                    f"buffer_frames must be >= batch_size ({self.batch_size}), got {self.buffer_frames}: "
+                    f"pass --buffer-frames {max(self.batch_size, 200_000)}",
                 ),
-                max_minutes_check(self.max_minutes),
+                field_check(self, "max_minutes", "> 0", example=60),
                 device_check(self.device),
             ]
         )
@@ -184,25 +162,22 @@ class MDNConfig:
     """show a progress bar"""
 
     def __post_init__(self) -> None:
-        _check(
+        require(
             [
-                (self.hidden >= 1 and self.embed >= 0, "hidden must be >= 1 and embed >= 0"),
-                (self.layers >= 1, f"layers must be >= 1, got {self.layers}"),
-                (self.gaussians >= 1, f"gaussians must be >= 1, got {self.gaussians}"),
-                (self.sequence_length >= 1, f"sequence_length must be >= 1, got {self.sequence_length}"),
-                (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-                (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
-                (self.updates >= 1, f"updates must be >= 1, got {self.updates}: pass --updates 2000"),
-                (
-                    self.eval_every >= 1 and self.checkpoint_every >= 1,
-                    "eval_every and checkpoint_every must be >= 1",
-                ),
-                (
-                    0.0 <= self.validation_fraction < 1.0,
-                    f"validation_fraction must be in [0, 1), got {self.validation_fraction}",
-                ),
-                max_minutes_check(self.max_minutes),
-                (self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}"),
+                field_check(self, "hidden", ">= 1"),
+                field_check(self, "embed", ">= 0"),
+                field_check(self, "layers", ">= 1"),
+                field_check(self, "gaussians", ">= 1"),
+                field_check(self, "sequence_length", ">= 1"),
+                field_check(self, "batch_size", ">= 1"),
+                field_check(self, "learning_rate", "> 0"),
+                field_check(self, "grad_clip", ">= 0"),
+                field_check(self, "updates", ">= 1"),
+                field_check(self, "eval_every", ">= 1"),
+                field_check(self, "checkpoint_every", ">= 1"),
+                field_check(self, "validation_fraction", "in [0, 1)"),
+                field_check(self, "max_minutes", "> 0", example=60),
+                field_check(self, "torch_threads", ">= 1"),
                 device_check(self.device),
             ]
         )
@@ -283,25 +258,22 @@ class ControllerConfig:
     """show a progress bar"""
 
     def __post_init__(self) -> None:
-        _check(
+        require(
             [
-                (self.hidden_units >= 0, f"hidden_units must be >= 0, got {self.hidden_units}"),
-                (self.generations >= 1, f"generations must be >= 1, got {self.generations}: pass --generations 100"),
-                (self.population >= 2, f"population must be >= 2, got {self.population}: pass --population 16"),
-                (self.rollouts >= 1, f"rollouts must be >= 1, got {self.rollouts}: pass --rollouts 4"),
-                (self.sigma0 > 0, f"sigma0 must be > 0, got {self.sigma0}: pass --sigma0 0.1"),
-                (self.temperature > 0, f"temperature must be > 0, got {self.temperature}"),
-                (self.max_steps is None or self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}"),
-                (self.reset_every >= 0, f"reset_every must be >= 0, got {self.reset_every}"),
-                (self.early_stop_window >= 0, f"early_stop_window must be >= 0, got {self.early_stop_window}"),
-                (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
-                (self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}"),
-                (self.workers >= 0, f"workers must be >= 0, got {self.workers}: pass --workers 2"),
-                (self.task_timeout_s > 0, f"task_timeout_s must be > 0, got {self.task_timeout_s}"),
-                max_minutes_check(self.max_minutes),
-                (
-                    self.backend != "ray" or self.workers >= 1,
-                    "the ray backend needs --workers >= 1",
-                ),
+                field_check(self, "hidden_units", ">= 0"),
+                field_check(self, "generations", ">= 1"),
+                field_check(self, "population", ">= 2"),
+                field_check(self, "rollouts", ">= 1"),
+                field_check(self, "sigma0", "> 0"),
+                field_check(self, "temperature", "> 0"),
+                field_check(self, "max_steps", ">= 1", example=1000),
+                field_check(self, "reset_every", ">= 0"),
+                field_check(self, "early_stop_window", ">= 0"),
+                field_check(self, "eval_every", ">= 0"),
+                field_check(self, "eval_episodes", ">= 1"),
+                field_check(self, "workers", ">= 0"),
+                field_check(self, "task_timeout_s", "> 0"),
+                field_check(self, "max_minutes", "> 0", example=60),
+                (self.backend != "ray" or self.workers >= 1, "the ray backend needs workers: pass --workers 2"),
             ]
         )
