@@ -138,6 +138,10 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert load_model(tmp_path / "cli")[1].mlp_precision == "bfloat16"
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
     assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
+    for option, error in (("--fps", "fps must be >= 1"), ("--max-steps", "max_steps must be >= 1")):
+        assert main(["play", str(tmp_path / "cli"), option, "0"]) == 2  # was a traceback after a whole game
+        assert capsys.readouterr().err.startswith(f"gamerl: error: {error}")
+    assert not (tmp_path / "cli" / "videos" / "play.gif").exists()
     for command, option in (("evaluate", "--opponent-items"), ("play", "--update")):  # a PPO run's own options
         with pytest.raises(SystemExit) as info:
             main([command, str(tmp_path / "cli"), "--help"])

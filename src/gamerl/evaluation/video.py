@@ -10,7 +10,6 @@ import numpy as np
 from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
-from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
 
 
@@ -21,9 +20,7 @@ def record_play(
 
     Default ``out``: ``RUN_DIR/videos/play.gif``.
     """
-    if max_steps < 1:
-        raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 2000")
-    out = video_path(run_dir, out)
+    out = video_path(run_dir, out, max_steps, fps)
     policy, config = load_policy(run_dir)
     weights = policy.acting_weights()
     config = dataclasses.replace(config, seed=seed)

@@ -11,11 +11,16 @@ import numpy as np
 from gamerl.errors import ConfigError
 
 
-def video_path(run_dir: Path, out: Path | None) -> Path:
-    """``out``, or ``RUN_DIR/videos/play.gif``; refuses a suffix other than .gif or .mp4 (one-line error)."""
+def video_path(run_dir: Path, out: Path | None, max_steps: int, fps: int) -> Path:
+    """``out``, or ``RUN_DIR/videos/play.gif``, checked with the recording's options before any game starts:
+    a suffix other than .gif or .mp4, or ``max_steps`` or ``fps`` below 1, is a one-line error."""
     path = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise ConfigError(f"video file must end in .gif or .mp4, got '{path.name}': pass --out play.gif")
+    if max_steps < 1:
+        raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 150")
+    if fps < 1:
+        raise ConfigError(f"fps must be >= 1, got {fps}: pass --fps 10")
     return path
 
 
