@@ -213,23 +213,35 @@ class PlotArgs:
     run_dirs: tyro.conf.Positional[tuple[Path, ...]]
     """run directories made by 'gamerl train', or stages of them (RUN/mdn, RUN/controller/NAME)"""
     out: Path = Path("curves.png")
-    """output PNG"""
-    key: str = "rollout/running_reward"
-    """metric key from metrics.jsonl"""
+    """output figure: .png, .pdf or .svg"""
+    key: str | None = None
+    """metric key from metrics.jsonl (default: the runs' main curve: rollout/running_reward for pg,
+    rollout/return for ppo, train/fitness_mean for a controller, train/mdn_loss for M, train/vae_loss for V)"""
 
 
 def _plot(args: list[str]) -> None:
     parsed = tyro.cli(PlotArgs, args=args, prog="gamerl plot")
     from gamerl.errors import RunDirError
-    from gamerl.evaluation.figures import plot_learning_curve
+    from gamerl.evaluation.figures import MAIN_CURVES, logged_keys, main_curve, plot_learning_curve
 
+    if not parsed.run_dirs:
+        raise RunDirError("no run to plot: pass one or more run directories made by 'gamerl train'")
+    if parsed.out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise GamerlError(f"figure file must end in .png, .pdf or .svg, got '{parsed.out.name}': pass --out curves.png")
     for run_dir in parsed.run_dirs:  # a run, or a stage of one (World Models' mdn/, controller/NAME/)
         if not (run_dir / "metrics.jsonl").is_file():
             what = "does not exist" if not run_dir.exists() else "has no metrics.jsonl"
             raise RunDirError(f"{run_dir} {what}: pass a run directory made by 'gamerl train' (or one of its stages)")
-    if plot_learning_curve(list(parsed.run_dirs), parsed.out, parsed.key) is None:
-        raise GamerlError(f"no run logged '{parsed.key}' yet: train longer or pick another --key")
-    print(f"figure: {parsed.out}")
+    runs = list(parsed.run_dirs)
+    key = parsed.key or main_curve(runs)
+    if key is None or plot_learning_curve(runs, parsed.out, key) is None:
+        keys = logged_keys(runs)
+        if not keys:
+            raise GamerlError("the runs have logged nothing yet: train longer")
+        shown = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+        what = f"'{key}'" if key else "a main curve (" + ", ".join(MAIN_CURVES) + ")"
+        raise GamerlError(f"no run logged {what}: pass --key with one they logged: {shown}")
+    print(f"figure: {parsed.out} ({key})")
 
 
 def _worldmodels(handler: str, args: list[str]) -> None:

@@ -190,9 +190,13 @@ def test_envs_lists_pong(capsys):
 def test_plot_overlays_runs_and_refuses_non_runs(capsys, trained_run, tmp_path):
     out = tmp_path / "curves.png"
     assert main(["plot", str(trained_run), str(trained_run), "--out", str(out)]) == 0
-    assert out.stat().st_size > 1000
+    assert out.stat().st_size > 1000 and "(rollout/running_reward)" in capsys.readouterr().out
     assert "does not exist" in _one_line_error(capsys, ["plot", str(tmp_path / "nope")])
-    assert "no run logged" in _one_line_error(capsys, ["plot", str(trained_run), "--key", "eval/nothing"])
+    assert "pass one or more run directories" in _one_line_error(capsys, ["plot"])
+    assert ".png, .pdf or .svg" in _one_line_error(capsys, ["plot", str(trained_run), "--out", str(tmp_path / "c.txt")])
+    err = _one_line_error(capsys, ["plot", str(trained_run), "--key", "eval/nothing"])
+    assert "no run logged 'eval/nothing'" in err and "rollout/running_reward" in err  # names the keys there are
+    assert not (tmp_path / "c.txt").exists()
 
 
 def test_resume_keeps_the_runs_torch_threads_unless_given(tmp_path):

@@ -150,6 +150,8 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     resume = ["train", "ppo", "--resume", str(tmp_path / "cli"), "--updates", "2", "--device", "cpu", "--no-progress"]
     assert main(resume) == 0
     assert len(_metrics(tmp_path / "cli")) == 2
+    assert main(["plot", str(tmp_path / "cli"), "--out", str(tmp_path / "curves.png")]) == 0
+    assert "(rollout/return)" in capsys.readouterr().out  # a PPO run's main curve, with no --key
     missing = f"cuda:{torch.cuda.device_count()}"
     assert main(["train", "ppo", "--device", missing, "--runs-dir", str(tmp_path), "--run-name", "gpu"]) == 2
     assert capsys.readouterr().err.strip().endswith("pass --device cpu (or auto)")

@@ -12,6 +12,23 @@ import numpy as np  # noqa: E402
 
 from gamerl.training.logger import read_metrics  # noqa: E402
 
+MAIN_CURVES = ("rollout/running_reward", "rollout/return", "train/fitness_mean", "train/mdn_loss", "train/vae_loss")
+"""each system's main curve (Pong policy gradients, PPO, the controller, M, V): what ``gamerl plot`` draws
+when no key is given, the first of these the runs have logged"""
+
+
+def logged_keys(run_dirs: list[Path]) -> list[str]:
+    """Every metric key the runs' ``metrics.jsonl`` hold (bookkeeping ``step`` and ``time`` left out), sorted
+    with the ``charts/`` keys (speeds, counters) last."""
+    keys = {key for run_dir in run_dirs for record in read_metrics(run_dir) for key in record}
+    return sorted(keys - {"step", "time"}, key=lambda key: (key.startswith("charts/"), key))
+
+
+def main_curve(run_dirs: list[Path]) -> str | None:
+    """The first of :data:`MAIN_CURVES` any of the runs logged, or None."""
+    keys = set(logged_keys(run_dirs))
+    return next((key for key in MAIN_CURVES if key in keys), None)
+
 
 def plot_learning_curve(run_dirs: Path | list[Path], out: Path, key: str = "rollout/running_reward") -> Path | None:
     """Plot ``key`` of one or more runs against episodes and against wall-clock minutes, one line per run.
