@@ -27,12 +27,15 @@ class ScriptedArena:
     ) -> None:
         self.positions, self.distances, self.t = positions, distances, 0
         self.away_distances = distances if away_distances is None else away_distances
+        self.dead_reading: float | None = None
 
     def _obs(self) -> np.ndarray:
         obs = np.full((6, OBS_SIZE), 0.5, np.float32)  # every derkling alive (hitpoints 0.5)
         obs[:, POSITION_UP_DOWN] = self.positions[self.t - 1] if self.t else -0.1
         obs[:3, FRIEND_STATUE_DISTANCE] = self.distances[self.t - 1] if self.t else 0.3
         obs[3:, FRIEND_STATUE_DISTANCE] = self.away_distances[self.t - 1] if self.t else 0.3
+        if self.dead_reading is not None and self.t == len(self.positions):  # a dead derkling's stale sense
+            obs[2, 0], obs[2, FRIEND_STATUE_DISTANCE] = 0.0, self.dead_reading
         obs[:, FIRST_ITEM_COLUMN : FIRST_ITEM_COLUMN + len(ITEM_COLUMNS)] = 0.0
         for derkling, items in enumerate((["Pistol", "Shell"], ["VampireGland"], [], [], [], ["HealingGland"])):
             for item in items:
@@ -93,3 +96,7 @@ def test_a_destroyed_statue_is_lost_not_far() -> None:
     agents.reset()
     game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
     assert (game["statue_distance"], game["statue_lost"], game["opponent_statue_lost"]) == pytest.approx((0.3, 0, 1))
+    arena.distances, arena.away_distances, arena.dead_reading = lost, [0.3] * 4, 0.5
+    agents.reset()  # the statue falls as a derkling dies whose sense still reads a distance: not counted
+    game = [agents.step(np.zeros((3, 5))) for _ in range(4)][-1].episodes[0]
+    assert (game["statue_distance"], game["statue_standing"], game["deaths"]) == pytest.approx((1.6 / 3, 0.75, 1))

@@ -57,7 +57,6 @@ class DerkAgents:
         self._dead = np.zeros(2 * self.num_agents, dtype=bool)
         self._home_half = np.zeros(self.num_agents)
         self._statue_distance = np.zeros(self.num_agents)
-        self._statue_seen = np.zeros(self.num_agents)
         self._statue_lost = np.zeros(2 * self.n_arenas, dtype=bool)  # per team, home teams then away teams
         self._statue_standing = np.zeros(2 * self.n_arenas)
         self._steps = 0
@@ -69,7 +68,6 @@ class DerkAgents:
         self._dead[:] = False
         self._home_half[:] = 0
         self._statue_distance[:] = 0
-        self._statue_seen[:] = 0
         self._statue_lost[:] = False
         self._statue_standing[:] = 0
         self._steps = 0
@@ -97,9 +95,8 @@ class DerkAgents:
         lost = obs[:, FRIEND_STATUE_DISTANCE] >= LOST_STATUE_DISTANCE
         self._statue_lost |= lost.reshape(-1, 3).any(1)  # statues stay destroyed
         self._statue_standing += ~self._statue_lost
-        standing = ~lost[: self.num_agents]
-        self._statue_distance += np.where(standing, obs[: self.num_agents, FRIEND_STATUE_DISTANCE], 0.0)
-        self._statue_seen += standing
+        home_standing = np.repeat(~self._statue_lost[: self.n_arenas], 3)  # a team's statue stands for all three
+        self._statue_distance += np.where(home_standing, obs[: self.num_agents, FRIEND_STATUE_DISTANCE], 0.0)
         self._steps += 1
         self._obs = obs
         if not done:
@@ -121,7 +118,7 @@ class DerkAgents:
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),
             "home_half": float(self._home_half[home].mean() / self._steps),
-            "statue_distance": float(self._statue_distance[home].sum() / max(self._statue_seen[home].sum(), 1)),
+            "statue_distance": float(self._statue_distance[home].sum() / max(3 * self._statue_standing[arena], 1)),
             "statue_lost": float(self._statue_lost[arena]),
             "opponent_statue_lost": float(self._statue_lost[self.n_arenas + arena]),
             "statue_standing": float(self._statue_standing[arena] / self._steps),
