@@ -64,6 +64,7 @@ def test_game_stats_say_where_the_team_stayed() -> None:
     assert [len(r.episodes) for r in results] == [0, 0, 0, 1]
     game = results[-1].episodes[0]
     assert game["home_half"] == pytest.approx(0.5)  # 2 of the 4 steps in their own half
+    assert [game[f"home_half_slot{s}"] for s in range(3)] == pytest.approx([0.5, 0.5, 0.5])
     assert game["statue_distance"] == pytest.approx(0.65)
     assert game["win"] == 1.0 and game["return"] == 4.0
     # the items each team drew, read from the game's first observations, in --team-items form

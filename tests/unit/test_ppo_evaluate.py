@@ -18,6 +18,7 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
     ]
     for game, home_half, draw in zip(games, (0.2, 0.6), ("melee", "unarmed"), strict=True):
         game.update(home_half=home_half, statue_distance=2 * home_half, draw=draw)
+        game.update({f"home_half_slot{s}": home_half * s for s in range(3)})
         game.update(statue_lost=float(home_half > 0.5), opponent_statue_lost=game["win"])
         game.update(statue_standing=1 - home_half, opponent_statue_standing=1 - game["win"] / 2)
     summary = summarize_games(games, derk=True)
@@ -33,6 +34,9 @@ def test_derk_summary_has_win_rate_and_mean_return() -> None:
             "mean_kills": 0.5,
             "mean_deaths": 1.0,
             "mean_home_half": 0.4,
+            "mean_home_half_slot0": 0.0,
+            "mean_home_half_slot1": 0.4,
+            "mean_home_half_slot2": 0.8,
             "mean_statue_distance": 0.8,
             "statue_lost_rate": 0.5,
             "opponent_statue_lost_rate": 0.5,

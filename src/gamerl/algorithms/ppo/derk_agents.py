@@ -35,10 +35,11 @@ class DerkAgents:
     (home team reward > away team reward, gym-derk's definition), ``score``/``opponent_score`` (team
     rewards), ``kills``/``deaths`` (derklings whose hitpoints reached 0), the team stats, and where the
     home derklings spent the game, read from their observations every step: ``home_half`` (share of
-    steps in their own half) and ``statue_distance`` (mean distance to their statue while it stands, 1.0
-    beyond sensor range); ``statue_lost``/``opponent_statue_lost`` (1.0 if the team's own statue was
-    destroyed in the game) and ``statue_standing``/``opponent_statue_standing`` (share of the game's steps
-    it stood), read from the same sense. The game's own ``timeSpentHome*`` rewards are paid
+    steps in their own half; ``home_half_slot0``–``2`` per derkling, whose items ``--team-items`` may
+    fix) and ``statue_distance`` (mean distance to their statue while it stands, 1.0 beyond sensor range);
+    ``statue_lost``/``opponent_statue_lost`` (1.0 if the team's own statue was destroyed in the game) and
+    ``statue_standing``/``opponent_statue_standing`` (share of the game's steps it stood), read from the same
+    sense. The game's own ``timeSpentHome*`` rewards are paid
     only every few seconds of game time.
     Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
     (replayable with ``--team-items``), ``armed``/``opponent_armed``, how many derklings of each team
@@ -118,6 +119,7 @@ class DerkAgents:
             "kills": float(self._dead[away].sum()),
             "deaths": float(self._dead[home].sum()),
             "home_half": float(self._home_half[home].mean() / self._steps),
+            **{f"home_half_slot{s}": float(self._home_half[3 * arena + s] / self._steps) for s in range(3)},
             "statue_distance": float(self._statue_distance[home].sum() / max(3 * self._statue_standing[arena], 1)),
             "statue_lost": float(self._statue_lost[arena]),
             "opponent_statue_lost": float(self._statue_lost[self.n_arenas + arena]),

@@ -41,7 +41,8 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
 
 def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
     """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates,
-    where the team stayed (``mean_home_half``, ``mean_statue_distance``), the share of games each team's
+    where the team stayed (``mean_home_half``, per derkling ``mean_home_half_slot0``–``2``,
+    ``mean_statue_distance``), the share of games each team's
     statue was destroyed (``statue_lost_rate``, ``opponent_statue_lost_rate``) and the share of steps it
     stood (``mean_statue_standing``, ``mean_opponent_statue_standing``), and the item draw's part:
     ``unarmed_share`` (games the team drew no item that does damage), ``win_rate_armed`` (the other
@@ -62,6 +63,7 @@ def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
             ("mean_kills", "kills"),
             ("mean_deaths", "deaths"),
             ("mean_home_half", "home_half"),
+            *((f"mean_home_half_slot{s}", f"home_half_slot{s}") for s in range(3)),
             ("mean_statue_distance", "statue_distance"),
             ("statue_lost_rate", "statue_lost"),
             ("opponent_statue_lost_rate", "opponent_statue_lost"),
