@@ -39,8 +39,7 @@ class DerkAgents:
     fix) and ``statue_distance`` (mean distance to their statue while it stands, 1.0 beyond sensor range);
     ``statue_lost``/``opponent_statue_lost`` (1.0 if the team's own statue was destroyed in the game) and
     ``statue_standing``/``opponent_statue_standing`` (share of the game's steps it stood), read from the same
-    sense. The game's own ``timeSpentHome*`` rewards are paid
-    only every few seconds of game time.
+    sense. The game's own ``timeSpentHome*`` rewards are paid only every few seconds of game time.
     Each game also reports the items both teams drew, ``items``/``opponent_items`` as ``'arms,misc,tail;…'``
     (replayable with ``--team-items``), ``armed``/``opponent_armed``, how many derklings of each team
     carry an item that does damage, and ``draw``, the home team's :func:`~gamerl.envs.derk.draw_kind`.

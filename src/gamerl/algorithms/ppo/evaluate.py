@@ -42,9 +42,9 @@ def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool
 def summarize_games(games: list[EpisodeStats], derk: bool) -> dict[str, float]:
     """Means over games: ``mean_return``/``std_return`` always; Derk adds win, tie, score, kill, death rates,
     where the team stayed (``mean_home_half``, per derkling ``mean_home_half_slot0``–``2``,
-    ``mean_statue_distance``), the share of games each team's
-    statue was destroyed (``statue_lost_rate``, ``opponent_statue_lost_rate``) and the share of steps it
-    stood (``mean_statue_standing``, ``mean_opponent_statue_standing``), and the item draw's part:
+    ``mean_statue_distance``), the share of games each team's statue was destroyed (``statue_lost_rate``,
+    ``opponent_statue_lost_rate``) and the share of steps it stood (``mean_statue_standing``,
+    ``mean_opponent_statue_standing``), and the item draw's part:
     ``unarmed_share`` (games the team drew no item that does damage), ``win_rate_armed`` (the other
     games), ``win_rate_<kind>`` per :func:`~gamerl.envs.derk.draw_kind`; a rate only where such games
     were played (no NaN)."""
