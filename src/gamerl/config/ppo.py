@@ -16,6 +16,12 @@ Precision = Literal["auto", "float32", "bfloat16"]
 ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX), float32 elsewhere (GPUs included)"""
 
 
+def opponent_check(opponent: str, opponent_checkpoint: Path | None) -> tuple[bool, str]:
+    """The check that a checkpoint opponent names its model, as (ok, one-line message)."""
+    ok = opponent != "checkpoint" or opponent_checkpoint is not None
+    return ok, "--opponent checkpoint needs a model: pass --opponent-checkpoint RUN_DIR"
+
+
 @dataclasses.dataclass(frozen=True)
 class PPOConfig(RunConfig):
     """Clipped PPO with separate policy and value networks; one update per rollout of num_steps steps."""
@@ -130,10 +136,7 @@ class PPOConfig(RunConfig):
                 field_check(self, "pool_size", ">= 1"),
                 field_check(self, "derk_timeout_s", "> 0"),
                 field_check(self, "derk_restarts", ">= 0"),
-                (
-                    self.opponent != "checkpoint" or self.opponent_checkpoint is not None,
-                    "opponent=checkpoint needs a model: pass --opponent-checkpoint RUN_DIR",
-                ),
+                opponent_check(self.opponent, self.opponent_checkpoint),
             ]
         )
 

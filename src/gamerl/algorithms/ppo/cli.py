@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 
 import tyro
 
-from gamerl.config.base import resume_help
-from gamerl.config.ppo import PRESETS, PPOConfig
-from gamerl.errors import GamerlError
+from gamerl.config.base import require, resume_help
+from gamerl.config.ppo import PRESETS, PPOConfig, opponent_check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,9 +52,9 @@ class DerkMatchArgs:
     run's setting)"""
 
     def checked(self) -> dict[str, object]:
-        """The fields as keyword arguments; a checkpoint opponent without a model is a one-line error."""
-        if self.opponent == "checkpoint" and self.opponent_checkpoint is None:
-            raise GamerlError("--opponent checkpoint needs a model: pass --opponent-checkpoint RUN_DIR")
+        """The fields as keyword arguments; a checkpoint opponent without a model is a one-line error before
+        any weights load (the check of ``PPOConfig``, :func:`~gamerl.config.ppo.opponent_check`)."""
+        require([opponent_check(self.opponent, self.opponent_checkpoint)])
         return dataclasses.asdict(self)
 
 
