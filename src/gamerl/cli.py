@@ -233,9 +233,9 @@ def _plot(args: list[str]) -> None:
             what = "does not exist" if not run_dir.exists() else "has no metrics.jsonl"
             raise RunDirError(f"{run_dir} {what}: pass a run directory made by 'gamerl train' (or one of its stages)")
     runs = list(parsed.run_dirs)
-    key = parsed.key or main_curve(runs)
+    keys = logged_keys(runs)
+    key = parsed.key or main_curve(keys)
     if key is None or plot_learning_curve(runs, parsed.out, key) is None:
-        keys = logged_keys(runs)
         if not keys:
             raise GamerlError("the runs have logged nothing yet: train longer")
         shown = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")

@@ -24,9 +24,8 @@ def logged_keys(run_dirs: list[Path]) -> list[str]:
     return sorted(keys - {"step", "time"}, key=lambda key: (key.startswith("charts/"), key))
 
 
-def main_curve(run_dirs: list[Path]) -> str | None:
-    """The first of :data:`MAIN_CURVES` any of the runs logged, or None."""
-    keys = set(logged_keys(run_dirs))
+def main_curve(keys: list[str]) -> str | None:
+    """The first of :data:`MAIN_CURVES` among the logged ``keys`` (:func:`logged_keys`), or None."""
     return next((key for key in MAIN_CURVES if key in keys), None)
 
 
