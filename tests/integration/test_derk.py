@@ -49,6 +49,12 @@ def _gone(pid: int, wait_s: float = 10.0) -> bool:
     return False
 
 
+def _profile(chromium_pid: int) -> Path:
+    """The browser profile a running Chromium was started with (its ``--user-data-dir``)."""
+    args = Path(f"/proc/{chromium_pid}/cmdline").read_bytes().decode().split("\0")
+    return Path(next(a for a in args if a.startswith("--user-data-dir=")).split("=", 1)[1])
+
+
 def test_parallel_api() -> None:
     env = DerkParallelEnv(DerkSettings(n_arenas=1))
     try:
@@ -67,6 +73,7 @@ def test_reward_preset_changes_the_rewards() -> None:
         DerkBatch(DerkSettings(reward="offensive")) as offensive,
     ):
         batches = {"defensive": defensive, "offensive": offensive}
+        profiles = [_profile(batch.pids["chromium"]) for batch in batches.values()]
         for batch in batches.values():
             batch.reset()
         totals = dict.fromkeys(batches, 0.0)
@@ -74,12 +81,15 @@ def test_reward_preset_changes_the_rewards() -> None:
             for name, batch in batches.items():
                 totals[name] += float(batch.step(np.zeros((6, 5), np.float32))[1].sum())
     assert totals["defensive"] > 0 and totals["offensive"] == 0
+    # closed: no browser profile left (Chromium's helpers used to write into it after the browser closed)
+    assert all(p.name.startswith("chromedata.") and not p.exists() for p in profiles)
 
 
 def test_killed_browser_is_restarted_and_a_hung_one_reported() -> None:
     batch = DerkBatch(DerkSettings(n_arenas=1, timeout_s=20, restarts=1))
     agents = DerkAgents(batch, RandomTeam(0))
     first = dict(batch.pids)
+    profiles = [_profile(first["chromium"])]
     try:
         obs = agents.reset()
         agents.step(np.zeros((3, 5)))
@@ -89,11 +99,14 @@ def test_killed_browser_is_restarted_and_a_hung_one_reported() -> None:
         assert all(_gone(pid) for pid in first.values())
         second = dict(batch.pids)
         assert second["chromium"] != first["chromium"]
+        profiles.append(_profile(second["chromium"]))
+        assert not profiles[0].exists()  # the killed worker's profile: removed by the parent, not left behind
         agents.step(np.zeros((3, 5)))  # the new game plays on
         os.kill(second["chromium"], signal.SIGSTOP)  # a hung browser: no restart left → one clear error
         with pytest.raises(DerkBrowserError, match="failed again after 1 restarts"):
             agents.step(np.zeros((3, 5)))
         assert all(_gone(pid) for pid in second.values())
+        assert not profiles[1].exists()
     finally:
         agents.close()
 

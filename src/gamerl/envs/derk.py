@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,18 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GAMERL_CACHE", Path.home() / ".cache" / "gamerl")) / "derk-1.1.1"
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` still has a process that is not a zombie (read from /proc)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # exited while we looked
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
+
+
 def _pack(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
     array = np.ascontiguousarray(array)
     return (array.dtype.str, array.shape, array.tobytes())
@@ -173,13 +186,19 @@ def _unpack(packed: tuple[str, tuple[int, ...], bytes]) -> np.ndarray:
 
 
 class DerkProcess:
-    """One worker process (and its Xvfb and Chromium) in a process group of its own."""
+    """One worker process (and its Xvfb and Chromium) in a process group of its own.
+
+    It owns the browser profile (``chromedata.*`` in the cache dir) and deletes it once the whole group
+    is gone, however the worker ended: a worker killed for a crash or hang never cleans up after itself,
+    and Chromium's dying helpers still write into the profile after the browser closes.
+    """
 
     def __init__(self, options: dict[str, Any], timeout: float) -> None:
         """Start the worker and the game; raises :class:`DerkBrowserError` if start-up fails or hangs."""
         self.timeout = timeout
         cache = cache_dir()
         cache.mkdir(parents=True, exist_ok=True)
+        self.profile = Path(tempfile.mkdtemp(prefix="chromedata.", dir=cache))
         self.log = tempfile.NamedTemporaryFile(prefix="worker.", suffix=".log", dir=cache, delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(derk_python()), str(Path(__file__).with_name("derk_worker.py"))],
@@ -189,7 +208,9 @@ class DerkProcess:
             start_new_session=True,
         )
         try:
-            self.info: dict[str, int] = self.request("start", {**options, "cache_dir": str(cache), "timeout": timeout})
+            self.info: dict[str, int] = self.request(
+                "start", {**options, "cache_dir": str(cache), "profile": str(self.profile), "timeout": timeout}
+            )
         except BaseException:
             self.kill()
             raise
@@ -238,8 +259,11 @@ class DerkProcess:
                 pass
         self.kill()
 
-    def kill(self) -> None:
-        """Kill the worker's process group (worker, Chromium, Xvfb) by its id and clean up."""
+    def kill(self, wait_s: float = 10.0) -> None:
+        """Kill the worker's process group (worker, Chromium, Xvfb) by its id and clean up.
+
+        The browser profile is deleted once no process of the group is left (at most ``wait_s``).
+        """
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -250,6 +274,10 @@ class DerkProcess:
                 stream.close()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+        deadline = time.monotonic() + wait_s
+        while _group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -101,7 +101,6 @@ class Worker:
     def __init__(self):
         self.env = None
         self.xvfb = None
-        self.profile = None
 
     def start(self, options):
         """Start Xvfb, patch the app bundle and open a DerkEnv; return the process ids and sizes."""
@@ -112,8 +111,7 @@ class Worker:
         cache = Path(options["cache_dir"])
         cache.mkdir(parents=True, exist_ok=True)
         os.environ["DERK_APP_HOST"] = "file://" + str(patched_app(Path(gym_derk.__file__).parent, cache))
-        self.profile = tempfile.mkdtemp(prefix="chromedata.", dir=cache)
-        os.environ["DERK_CHROMEDATA"] = self.profile
+        os.environ["DERK_CHROMEDATA"] = options["profile"]  # made and removed by the parent
         from gym_derk.envs import DerkEnv
 
         self.env = DerkEnv(
@@ -170,9 +168,9 @@ class Worker:
         return asyncio.get_event_loop().run_until_complete(self.env.app.page.screenshot({"type": "png"}))
 
     def close(self):
-        """Close the game and browser, stop Xvfb, delete the browser profile."""
-        env, xvfb, profile = self.env, self.xvfb, self.profile
-        self.env = self.xvfb = self.profile = None
+        """Close the game and browser, stop Xvfb."""
+        env, xvfb = self.env, self.xvfb
+        self.env = self.xvfb = None
         try:
             if env is not None:
                 env.close()
@@ -180,8 +178,6 @@ class Worker:
             if xvfb is not None:
                 xvfb.terminate()
                 xvfb.wait(10)
-            if profile is not None:
-                shutil.rmtree(profile, ignore_errors=True)
 
 
 def main():
