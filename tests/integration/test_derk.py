@@ -50,9 +50,15 @@ def _gone(pid: int, wait_s: float = 10.0) -> bool:
 
 
 def _profile(chromium_pid: int) -> Path:
-    """The browser profile a running Chromium was started with (its ``--user-data-dir``)."""
+    """The browser profile a running Chromium was started with (its ``--user-data-dir``).
+
+    Checks that Chromium's socket folder (``/tmp/org.chromium.Chromium.*`` by default, which a killed
+    browser leaves behind) lies inside the profile, so it goes when the profile does.
+    """
     args = Path(f"/proc/{chromium_pid}/cmdline").read_bytes().decode().split("\0")
-    return Path(next(a for a in args if a.startswith("--user-data-dir=")).split("=", 1)[1])
+    profile = Path(next(a for a in args if a.startswith("--user-data-dir=")).split("=", 1)[1])
+    assert Path(os.readlink(profile / "SingletonSocket")).is_relative_to(profile)
+    return profile
 
 
 def test_parallel_api() -> None:

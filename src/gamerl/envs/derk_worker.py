@@ -111,7 +111,10 @@ class Worker:
         cache = Path(options["cache_dir"])
         cache.mkdir(parents=True, exist_ok=True)
         os.environ["DERK_APP_HOST"] = "file://" + str(patched_app(Path(gym_derk.__file__).parent, cache))
-        os.environ["DERK_CHROMEDATA"] = options["profile"]  # made and removed by the parent
+        profile = Path(options["profile"])  # made, and removed with all it holds, by the parent
+        os.environ["DERK_CHROMEDATA"] = str(profile)
+        (profile / "tmp").mkdir()
+        os.environ["TMPDIR"] = str(profile / "tmp")  # Chromium's socket folders, left by a killed browser
         from gym_derk.envs import DerkEnv
 
         self.env = DerkEnv(
