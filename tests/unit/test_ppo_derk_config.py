@@ -114,5 +114,13 @@ def test_missing_chromium_or_worker_python_is_a_one_line_error(monkeypatch: pyte
         derk.derk_python()
 
 
+def test_a_missing_worker_python_leaves_nothing_in_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GAMERL_CACHE", str(tmp_path))
+    monkeypatch.setenv("GAMERL_DERK_PYTHON", str(tmp_path / "nonexistent" / "python"))
+    with pytest.raises(DependencyError, match="scripts/setup.sh"):
+        derk.DerkProcess({}, timeout=1.0)
+    assert list(tmp_path.rglob("*")) == [derk.cache_dir()]  # not a worker log or browser profile per try
+
+
 def test_rows_are_side_first() -> None:
     assert [derk.row(2, a, t, s) for t in (0, 1) for a in (0, 1) for s in range(3)] == list(range(12))

@@ -198,15 +198,12 @@ class DerkProcess:
         self.timeout = timeout
         cache = cache_dir()
         cache.mkdir(parents=True, exist_ok=True)
-        self.profile = Path(tempfile.mkdtemp(prefix="chromedata.", dir=cache))
+        command = [str(derk_python()), str(Path(__file__).with_name("derk_worker.py"))]  # may fail: make nothing first
         self.log = tempfile.NamedTemporaryFile(prefix="worker.", suffix=".log", dir=cache, delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(derk_python()), str(Path(__file__).with_name("derk_worker.py"))],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            start_new_session=True,
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True
         )
+        self.profile = Path(tempfile.mkdtemp(prefix="chromedata.", dir=cache))
         try:
             self.info: dict[str, int] = self.request(
                 "start", {**options, "cache_dir": str(cache), "profile": str(self.profile), "timeout": timeout}
