@@ -278,16 +278,30 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "train controller": lambda a: _worldmodels("train_controller_command", a),
 }
 
+AFTER_INTERRUPT = {
+    "train pg": "continue with 'gamerl train pg --resume RUN_DIR'",
+    "train ppo": "continue with 'gamerl train ppo --resume RUN_DIR'",
+    "train vae": "continue with 'gamerl train vae --resume RUN_DIR'",
+    "train mdn": "continue with 'gamerl train mdn RUN_DIR --resume'",
+    "train controller": "continue with 'gamerl train controller RUN_DIR --resume' (and the stage's --name)",
+    "collect": "the store keeps every finished episode: collect again to add more",
+}
+"""what an interrupted command kept and how to go on (commands not named here keep nothing)"""
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command words ``argv`` starts with (the longest match in :data:`COMMANDS`), or None."""
+    return next((w for w in sorted(COMMANDS, key=len, reverse=True) if argv[: len(w.split())] == w.split()), None)
+
 
 def _dispatch(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return
-    for words in sorted(COMMANDS, key=len, reverse=True):
-        parts = words.split()
-        if argv[: len(parts)] == parts:
-            COMMANDS[words](argv[len(parts) :])
-            return
+    words = _command(argv)
+    if words is not None:
+        COMMANDS[words](argv[len(words.split()) :])
+        return
     if argv[0] == "train":
         systems = ", ".join(w.split()[1] for w in COMMANDS if w.startswith("train "))
         raise GamerlError(f"'gamerl train' needs a system: one of {systems} (e.g. 'gamerl train pg')")
@@ -296,13 +310,15 @@ def _dispatch(argv: list[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gamerl`` command; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        _dispatch(list(sys.argv[1:] if argv is None else argv))
+        _dispatch(args)
     except GamerlError as err:
         print(f"gamerl: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("gamerl: interrupted; continue from the last checkpoint with --resume RUN_DIR", file=sys.stderr)
+        kept = AFTER_INTERRUPT.get(_command(args) or "")
+        print("gamerl: interrupted" + (f"; {kept}" if kept else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away ('gamerl --help | head'): stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

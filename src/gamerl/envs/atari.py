@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gamerl.errors import ConfigError, GamerlError
+from gamerl.training.interrupt import ignore_interrupts
 
 FRAME_SIZE = 80 * 80
 """length of one preprocessed frame"""
@@ -171,6 +172,7 @@ def _worker(
     conn: Connection, shm_name: str, num_envs: int, lo: int, hi: int, seeds: list[int], settings: AtariSettings
 ) -> None:
     """Worker process: own games ``lo:hi``, write their frames into shared memory, answer commands."""
+    ignore_interrupts()
     shm = SharedMemory(name=shm_name)
     games = None
     try:
@@ -183,7 +185,7 @@ def _worker(
                 conn.send(("ok", None))
                 break
             conn.send(("ok", getattr(games, cmd)(*args)))
-    except (KeyboardInterrupt, EOFError):
+    except EOFError:  # the learner is gone
         pass
     except Exception:  # reported to the learner, which raises it
         conn.send(("error", traceback.format_exc()))

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gamerl.errors import TrainingError
+from gamerl.training.interrupt import ignore_interrupts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,6 +196,8 @@ _READY = "ready"
 def _process_main(factory: WorkerFactory, conn: Connection) -> None:
     """A pool process: build the worker once, then answer tasks until told to stop (``None``)."""
     import torch
+
+    ignore_interrupts()
 
     torch.set_num_threads(1)
     try:

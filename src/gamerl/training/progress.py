@@ -28,8 +28,11 @@ class TrainingProgress:
         enabled: bool = True,
         completed: int = 0,
         time_budget_s: float | None = None,
+        label: str = "train",
     ) -> None:
-        """``time_budget_s``: a wall-clock budget that may end training first; its time left is shown."""
+        """``time_budget_s``: a wall-clock budget that may end training first; its time left is shown.
+
+        ``label``: the word before the bar, what the command is doing."""
         self.enabled = enabled
         self.time_budget_s = time_budget_s
         self._start = time.perf_counter()
@@ -45,7 +48,7 @@ class TrainingProgress:
             TimeRemainingColumn(),
             disable=not enabled,
         )
-        self._task = self._progress.add_task("train", total=total, completed=completed, stats="")
+        self._task = self._progress.add_task(label, total=total, completed=completed, stats="")
 
     def update(self, completed: int, steps: int, **stats: float) -> None:
         """Move the bar to ``completed`` units; ``steps`` (agent steps so far) gives steps/s."""

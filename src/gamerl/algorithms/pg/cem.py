@@ -17,6 +17,7 @@ from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, 
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.models.policies import PixelPolicy
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
@@ -86,10 +87,15 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
             )
 
         with (
+            StopOnInterrupt("generation") as interrupt,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
         ):
-            while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
+            while (
+                counters["episodes"] < config.episodes
+                and (deadline is None or clock.elapsed < deadline)
+                and not interrupt.requested
+            ):
                 # 1. sample a generation and play one full game with each candidate
                 noise = torch.from_numpy(rng.standard_normal((pop, mean.numel()), dtype=np.float32))
                 candidates = mean + std * noise

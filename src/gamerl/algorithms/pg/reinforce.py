@@ -22,6 +22,7 @@ from gamerl.config.pg import PGConfig
 from gamerl.data.returns import discounted_returns, standardize
 from gamerl.errors import TrainingError
 from gamerl.models.policies import ActingWeights, PixelPolicy, p_up_from_nonzeros
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
@@ -114,11 +115,16 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             )
 
         with (
+            StopOnInterrupt("step") as interrupt,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
         ):
             steps_at_log, time_at_log = counters["steps"], clock.elapsed
-            while counters["episodes"] < config.episodes and (deadline is None or clock.elapsed < deadline):
+            while (
+                counters["episodes"] < config.episodes
+                and (deadline is None or clock.elapsed < deadline)
+                and not interrupt.requested
+            ):
                 # 1. play one step of every game with one forward pass over all of them
                 frames = split_nonzeros(obs)
                 actions = sample_actions(weights, frames, rng)

@@ -38,6 +38,7 @@ from gamerl.errors import TrainingError
 from gamerl.training.checkpoints import save_checkpoint
 from gamerl.training.cpu_kernels import fast_cpu_matmul, single_threaded_blas
 from gamerl.training.device import resolve_device
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import discard_unstarted_run
@@ -234,6 +235,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
+            StopOnInterrupt("update") as interrupt,
             single_threaded_blas(),
             fast_cpu_matmul(device, model),
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
@@ -241,7 +243,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         ):
             while True:
                 reason = stop_reason(config, counters["updates"], recent, time.perf_counter() - start, deadline)
-                if reason is not None:
+                if reason is not None or interrupt.requested:
                     break
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()

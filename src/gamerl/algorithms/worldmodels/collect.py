@@ -190,7 +190,7 @@ def collect(config: CollectConfig) -> CollectResult:
 
     done: list[tuple[str, int, Any]] = []
     total = config.steps if config.policy != "bk2" else 0
-    with TrainingProgress(max(total, 1), unit="steps", enabled=config.progress and total > 0) as bar:
+    with TrainingProgress(max(total, 1), "steps", config.progress and total > 0, label="collect") as bar:
         collected = 0
         while len(done) < config.workers:
             try:

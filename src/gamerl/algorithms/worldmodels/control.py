@@ -41,6 +41,7 @@ from gamerl.evolution.cmaes import Evolution
 from gamerl.evolution.evaluators import Evaluator, InlineEvaluator, LocalPoolEvaluator, RolloutResult, RolloutTask
 from gamerl.models.controller import ControllerSpec
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 
@@ -275,7 +276,7 @@ class ControllerTrainer:
         logger = MetricLogger(self.out, resume_step=self.evolution.generation or None)
         progress = TrainingProgress(c.generations, "generations", c.progress, self.evolution.generation)
         try:
-            with logger, progress:
+            with StopOnInterrupt("generation") as interrupt, logger, progress:
                 while self.evolution.generation < c.generations:
                     results = trainer.evaluate(self.generation_tasks(self.evolution.ask()))
                     returns = np.array([r.total_reward for r in results]).reshape(c.population, c.rollouts)
@@ -313,7 +314,8 @@ class ControllerTrainer:
                     logger.log(gen, metrics)
                     progress.update(gen, steps, mean=metrics["train/fitness_mean"], best=metrics["train/fitness_best"])
                     self.checkpoint()
-                    if c.max_minutes is not None and time.perf_counter() - session_start > 60 * c.max_minutes:
+                    timed_out = c.max_minutes is not None and time.perf_counter() - session_start > 60 * c.max_minutes
+                    if timed_out or interrupt.requested:
                         break
         finally:
             for evaluator in evaluators:

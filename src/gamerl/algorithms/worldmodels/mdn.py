@@ -30,6 +30,7 @@ from gamerl.errors import RunDirError, TrainingError
 from gamerl.models.mdn_rnn import MDNRNN, MDNLosses, MDNOutput, MDNRNNCell, mdn_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
 from gamerl.training.device import resolve_device
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
@@ -167,7 +168,8 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     log_dir = run_dir / MDN_LOGS
     log_dir.mkdir(exist_ok=True)
     logger = MetricLogger(log_dir, resume_step=update if resume else None)
-    with logger, TrainingProgress(config.updates, "updates", config.progress, update) as bar:
+    progress = TrainingProgress(config.updates, "updates", config.progress, update)
+    with StopOnInterrupt("update") as interrupt, logger, progress as bar:
         while update < config.updates:
             batch = sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng)
             t = to_tensors(batch, gen, device)
@@ -182,7 +184,8 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
             update += 1
             seqs += config.batch_size
             timed_out = config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
-            if update % config.eval_every == 0 or update == config.updates or timed_out:
+            stopping = timed_out or interrupt.requested
+            if update % config.eval_every == 0 or update == config.updates or stopping:
                 now = time.perf_counter()
                 metrics = {
                     "train/mdn_loss": losses.total.item(),
@@ -197,9 +200,9 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
                 bar.update(update, update * config.batch_size, loss=metrics["train/mdn_loss"])
                 tick, seqs = time.perf_counter(), 0
                 buffer.rotate()
-            if update % config.checkpoint_every == 0 or update == config.updates or timed_out:
+            if update % config.checkpoint_every == 0 or update == config.updates or stopping:
                 checkpoint()
-            if timed_out:
+            if stopping:
                 break
     return run_dir
 

@@ -23,6 +23,7 @@ from gamerl.evaluation.wm_figures import image_rows, reconstruction_grid, save_p
 from gamerl.models.vae import DEFAULT_Z, ConvVAE, frames_to_input, vae_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
 from gamerl.training.device import resolve_device
+from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import load_run_config, new_run_dir
@@ -125,7 +126,8 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
 
     began = time.perf_counter()
     logger = MetricLogger(run_dir, resume_step=step if resume is not None else None)
-    with logger, TrainingProgress(config.epochs, "epochs", config.progress, start_epoch) as bar:
+    progress = TrainingProgress(config.epochs, "epochs", config.progress, start_epoch)
+    with StopOnInterrupt("batch") as interrupt, logger, progress as bar:
         for epoch in range(start_epoch, config.epochs):
             train_eps, val_eps = split_episodes(store.episodes(), config.validation_fraction)
             frames = torch.from_numpy(load_frames(store, train_eps, config.buffer_frames, rng))
@@ -148,7 +150,8 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
                 step += 1
                 batches += 1
                 sums += terms
-                if config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes:
+                timed_out = config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
+                if timed_out or interrupt.requested:
                     completed = False
                     break
             seconds = time.perf_counter() - tick

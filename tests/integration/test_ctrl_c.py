@@ -1,0 +1,93 @@
+"""Ctrl-C in a terminal (SIGINT to the whole process group) keeps every finished update of a training run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gamerl.training.checkpoints import load_checkpoint
+
+
+def _ctrl_c_when(argv: list[str], metrics: Path, lines: int) -> subprocess.CompletedProcess[str]:
+    """Run ``gamerl ARGV`` in a process group of its own, send SIGINT to the group (as a terminal does)
+    once ``metrics`` has ``lines`` records, and wait for it to end."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gamerl.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= lines):
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "no metrics in time"
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGINT)
+    out, err = child.communicate(timeout=180)
+    return subprocess.CompletedProcess(argv, child.returncode, out, err)
+
+
+def test_ctrl_c_saves_the_last_ppo_update_and_resume_goes_on(tmp_path: Path) -> None:
+    run = tmp_path / "r"
+    args = ["--preset", "cartpole", "--target-return", "None", "--updates", "100000", "--checkpoint-every", "1000"]
+    argv = ["train", "ppo", *args, "--no-progress", "--runs-dir", str(tmp_path), "--run-name", "r"]
+    result = _ctrl_c_when(argv, run / "metrics.jsonl", 3)
+    assert result.returncode == 130, result.stderr
+    assert "stopping after this update" in result.stderr
+    assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train ppo --resume RUN_DIR'")
+    updates = load_checkpoint(run / "checkpoints" / "last.pt", "ppo")["counters"]["updates"]
+    assert updates >= 3 and updates == len((run / "metrics.jsonl").read_text().splitlines())  # none lost
+    resumed = subprocess.run(
+        [sys.executable, "-m", "gamerl.cli", "train", "ppo", "--resume", str(run), "--updates", str(updates + 2)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_checkpoint(run / "checkpoints" / "last.pt", "ppo")["counters"]["updates"] == updates + 2
+
+
+def test_ctrl_c_reaches_pong_workers_and_still_saves(tmp_path: Path) -> None:
+    pytest.importorskip("ale_py")
+    run = tmp_path / "p"
+    args = ["--num-envs", "2", "--num-workers", "1", "--batch-episodes", "1", "--frame-skip", "12"]
+    argv = ["train", "pg", *args, "--episodes", "1000", "--checkpoint-every", "1000", "--no-progress"]
+    result = _ctrl_c_when([*argv, "--runs-dir", str(tmp_path), "--run-name", "p"], run / "metrics.jsonl", 1)
+    # the worker process ignores the signal, so the learner finishes its step and saves
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train pg --resume RUN_DIR'")
+    counters = load_checkpoint(run / "checkpoints" / "last.pt", "pg")["counters"]
+    assert counters["updates"] == len((run / "metrics.jsonl").read_text().splitlines()) >= 1
+
+
+def test_ctrl_c_during_collect_keeps_the_finished_episodes(tmp_path: Path) -> None:
+    pytest.importorskip("stable_retro")
+    from gamerl.data.store import RolloutStore
+
+    store = tmp_path / "s"
+    argv = ["collect", "--store", str(store), "--steps", "1000000", "--max-episode-steps", "40", "--chunk-steps", "50"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gamerl.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(store.glob("shards/*/commit.json")):
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert err.strip().endswith("interrupted; the store keeps every finished episode: collect again to add more")
+    opened = RolloutStore.open(store)
+    episodes = opened.episodes()
+    assert episodes and all(len(opened.read_episode(e)["frames"]) == e.length for e in episodes)
