@@ -13,6 +13,8 @@ from gamerl.config.base import resumable
 from gamerl.config.pg import PGConfig
 from gamerl.config.ppo import PPOConfig
 from gamerl.config.worldmodels import ControllerConfig, MDNConfig, VAEConfig
+from gamerl.errors import ConfigError
+from gamerl.evaluation.evaluate import evaluate_run
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +182,8 @@ def test_evaluate_with_sticky_actions_override(trained_run):
     assert scores["repeat_action_probability"] == 0.25 and len(scores["episode_rewards"]) == 2
     stored = json.loads((trained_run / "config.json").read_text())["config"]
     assert stored["repeat_action_probability"] == 0.0  # the run itself is untouched
+    with pytest.raises(ConfigError, match="num_envs must be >= 1"):  # was taken as the run's own
+        evaluate_run(trained_run, episodes=2, num_envs=0)
 
 
 def test_envs_lists_pong(capsys):

@@ -88,7 +88,7 @@ def test_team_items() -> None:
         {"slots": ["Talons", None, None]},
         {"slots": [None, None, "HealingGland"]},
     ]
-    with pytest.raises(ConfigError, match="not a misc item"):
+    with pytest.raises(ConfigError, match="not one of the misc items: choose from"):
         derk.parse_team_items("Pistol,Talons,;,,;,,")
     with pytest.raises(ConfigError, match="needs 3 derklings"):
         derk.parse_team_items("Pistol,,")

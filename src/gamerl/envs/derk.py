@@ -96,7 +96,9 @@ def parse_team_items(text: str | None, name: str = "team_items") -> list[dict[st
             raise ConfigError(f"{name}: each derkling needs 'arms,misc,tail' (empty allowed), got '{member}'")
         for slot, item in zip(ITEMS, slots, strict=True):
             if item is not None and item not in ITEMS[slot]:
-                raise ConfigError(f"{name}: '{item}' is not a {slot} item: choose one of {', '.join(ITEMS[slot])}")
+                raise ConfigError(
+                    f"{name}: '{item}' is not one of the {slot} items: choose from {', '.join(ITEMS[slot])}"
+                )
         team.append({"slots": slots})
     return team
 

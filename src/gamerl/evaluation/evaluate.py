@@ -52,7 +52,9 @@ def evaluate_run(
     weights = policy.acting_weights()
     sticky = config.repeat_action_probability if repeat_action_probability is None else repeat_action_probability
     config = dataclasses.replace(config, seed=seed, repeat_action_probability=sticky)
-    slots = min(episodes, num_envs or config.num_envs)
+    if num_envs is not None and num_envs < 1:
+        raise ConfigError(f"num_envs must be >= 1, got {num_envs}: leave it out for the run's own")
+    slots = min(episodes, config.num_envs if num_envs is None else num_envs)
     quota = np.full(slots, episodes // slots)
     quota[: episodes % slots] += 1
     rng = np.random.default_rng(seed)

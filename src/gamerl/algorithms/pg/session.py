@@ -41,7 +41,7 @@ def make_env(config: PGConfig, num_envs: int | None = None, num_workers: int | N
     factory = resolve_factory(config.env_id, ENV_IDS)
     settings = AtariSettings(frame_skip=config.frame_skip, repeat_action_probability=config.repeat_action_probability)
     return factory(  # type: ignore[no-any-return]
-        num_envs=num_envs or config.num_envs,
+        num_envs=config.num_envs if num_envs is None else num_envs,
         seed=config.seed,
         num_workers=config.num_workers if num_workers is None else num_workers,
         settings=settings,

@@ -128,7 +128,8 @@ def evaluate_ppo(
     if update is None:  # named by its update, so evaluating again after more training keeps this result
         update = checkpoint["counters"]["updates"]
     torch.manual_seed(seed)
-    config = dataclasses.replace(config, seed=seed, num_envs=num_envs or min(config.num_envs, episodes))
+    num_envs = min(config.num_envs, episodes) if num_envs is None else num_envs
+    config = dataclasses.replace(config, seed=seed, num_envs=num_envs)
     if config.env_id == DERK_ENV_ID:
         config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items)
         config = dataclasses.replace(config, reward=reward)
