@@ -144,6 +144,8 @@ class EvaluateArgs:
     """take the most likely action instead of sampling"""
     repeat_action_probability: float | None = None
     """sticky actions during evaluation, e.g. 0.25 to test robustness (default: the run's own setting)"""
+    progress: bool = True
+    """show a progress bar on the terminal"""
 
 
 def _evaluate(args: list[str]) -> None:
@@ -163,6 +165,7 @@ def _evaluate(args: list[str]) -> None:
         parsed.seed,
         parsed.greedy,
         repeat_action_probability=parsed.repeat_action_probability,
+        progress=parsed.progress,
     )
     print(
         f"{parsed.episodes} episodes: mean reward {result.mean:+.2f} ± {result.std:.2f} "

@@ -142,7 +142,8 @@ def test_corrupt_and_foreign_checkpoints_keep_the_files(capsys, trained_run, tmp
 
 def test_evaluate_writes_scores(capsys, trained_run):
     assert main(["evaluate", str(trained_run), "--episodes", "3", "--seed", "7"]) == 0
-    assert "3 episodes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "3 episodes" in out and "evaluate" in out and "3/3 episodes" in out  # the progress bar's last state
     scores = json.loads((trained_run / "eval" / "results_seed7.json").read_text())
     assert len(scores["episode_rewards"]) == 3 and all(-21 <= r <= 21 for r in scores["episode_rewards"])
     assert scores["mean"] == pytest.approx(sum(scores["episode_rewards"]) / 3)

@@ -137,7 +137,10 @@ def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert load_model(tmp_path / "cli")[1].mlp_precision == "bfloat16"
     assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2"]) == 0
-    assert "sampled play: episodes 2 mean_return" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sampled play: episodes 2 mean_return" in out and "2/2 games" in out  # the progress bar's last state
+    assert main(["evaluate", str(tmp_path / "cli"), "--episodes", "2", "--no-progress"]) == 0
+    assert "games" not in capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "cli"), "--num-envs", "0"]) == 2  # was taken as "the run's"
     assert capsys.readouterr().err.startswith("gamerl: error: num_envs must be >= 1")
     for option, error in (("--fps", "fps must be >= 1"), ("--max-steps", "max_steps must be >= 1")):

@@ -12,6 +12,7 @@ from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
 from gamerl.errors import ConfigError
+from gamerl.training.progress import TrainingProgress
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,12 +40,14 @@ def evaluate_run(
     greedy: bool = False,
     num_envs: int | None = None,
     repeat_action_probability: float | None = None,
+    progress: bool = True,
 ) -> EvalResult:
     """Play ``episodes`` full games with the run's policy and write ``eval/results_<seed>.json``.
 
     Games run in parallel; each game slot plays a fixed quota of episodes so short games are not
     over-represented. ``greedy`` takes the most likely action instead of sampling;
-    ``repeat_action_probability`` overrides the run's sticky-action setting (a robustness check).
+    ``repeat_action_probability`` overrides the run's sticky-action setting (a robustness check);
+    ``progress`` shows a bar.
     """
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 10")
@@ -62,8 +65,9 @@ def evaluate_run(
     lengths: list[int] = []
     current_reward = np.zeros(slots)
     current_length = np.zeros(slots, dtype=int)
-    with make_env(config, num_envs=slots) as env:
-        obs = env.reset()
+    bar = TrainingProgress(episodes, "episodes", progress, label="evaluate")
+    with make_env(config, num_envs=slots) as env, bar:
+        obs, steps = env.reset(), 0
         while (quota > 0).any():
             obs, step_rewards, dones = env.step(sample_actions(weights, split_nonzeros(obs), rng, greedy))
             current_reward += step_rewards
@@ -74,6 +78,8 @@ def evaluate_run(
                     lengths.append(int(current_length[i]))
                     quota[i] -= 1
                 current_reward[i], current_length[i] = 0.0, 0
+            steps += slots
+            bar.update(len(rewards), steps)
     result = EvalResult(rewards, lengths)
     out = Path(run_dir) / "eval" / f"results_seed{seed}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -79,6 +79,8 @@ class EvaluatePPOArgs:
     """Derk: reward counted (default: the game's score); a preset or TOML file measures a behaviour"""
     update: int | None = None
     """play with the weights kept after this update (checkpoints/model_<N>.pt) instead of the last"""
+    progress: bool = True
+    """show a progress bar on the terminal"""
     match: MatchArg = DerkMatchArgs()
 
 
@@ -96,6 +98,7 @@ def evaluate_command(args: list[str]) -> None:
         num_envs=parsed.num_envs,
         reward=parsed.reward,
         update=parsed.update,
+        progress=parsed.progress,
         **match,  # type: ignore[arg-type]
     )
     play = "greedy" if parsed.greedy else "sampled"

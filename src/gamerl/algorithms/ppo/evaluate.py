@@ -19,6 +19,7 @@ from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS
 from gamerl.errors import ConfigError
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.training.checkpoints import load_checkpoint
+from gamerl.training.progress import TrainingProgress
 
 
 def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
@@ -28,14 +29,23 @@ def act(model: ActorCritic, obs: np.ndarray, greedy: bool) -> np.ndarray:
         return (dist.mode() if greedy else dist.sample()).numpy()
 
 
-def play_episodes(model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool) -> list[EpisodeStats]:
-    """Step ``env`` until ``episodes`` episodes (Derk: arena games) have ended; their statistics."""
+def play_episodes(
+    model: ActorCritic, env: AgentEnv, episodes: int, greedy: bool, progress: TrainingProgress | None = None
+) -> list[EpisodeStats]:
+    """Step ``env`` until ``episodes`` episodes (Derk: arena games) have ended; their statistics.
+
+    ``progress``: a bar moved to the games ended so far, every step (its steps/s show a Derk evaluation,
+    whose games all end at once, is alive)."""
     finished: list[EpisodeStats] = []
     obs = env.reset()
+    steps = 0
     while len(finished) < episodes:
         result = env.step(act(model, obs, greedy))
         finished += result.episodes
         obs = result.obs
+        steps += env.num_agents
+        if progress is not None:
+            progress.update(min(len(finished), episodes), steps)
     return finished[:episodes]
 
 
@@ -109,6 +119,7 @@ def evaluate_ppo(
     update: int | None = None,
     team_items: str | None = None,
     opponent_items: str | None = None,
+    progress: bool = True,
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
     summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json``.
@@ -118,7 +129,7 @@ def evaluate_ppo(
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
     Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
     makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` and
-    ``opponent_items`` replace the run's items (see :func:`derk_match`).
+    ``opponent_items`` replace the run's items (see :func:`derk_match`). ``progress`` shows a bar.
     All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
@@ -135,7 +146,8 @@ def evaluate_ppo(
         config = dataclasses.replace(config, reward=reward)
     env = make_agent_env(config, run_dir)
     try:
-        games = play_episodes(model, env, episodes, greedy)
+        with TrainingProgress(episodes, "games", progress, label="evaluate") as bar:
+            games = play_episodes(model, env, episodes, greedy, bar)
     finally:
         env.close()
     summary = summarize_games(games, derk=config.env_id == DERK_ENV_ID)
