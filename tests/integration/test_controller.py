@@ -60,7 +60,8 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     assert "eval/return_mean" in records[1] and (stage / "best.npz").is_file()
 
     assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0"]) == 0
-    assert "Airstriker-Genesis-v0 controller 'dream' (best parameters):" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Airstriker-Genesis-v0 controller 'dream' (best parameters):" in out and "2/2 episodes" in out
     summary = json.loads((stage / "eval" / "results_seed0.json").read_text())
     assert len(summary["returns"]) == 2 and all(s <= 25 for s in summary["steps"])
     assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0", "--params", "last"]) == 0

@@ -70,12 +70,16 @@ def expected() -> list[float]:
 
 def test_pool_matches_inline_in_task_order() -> None:
     factory = ToyFactory(ToyRollouts(delay_s=0.01))
-    inline = InlineEvaluator(factory).evaluate(tasks())
+    inline_evaluator, heard = InlineEvaluator(factory), []
+    inline_evaluator.on_result = heard.append
+    inline = inline_evaluator.evaluate(tasks())
     with LocalPoolEvaluator(factory, workers=2, timeout_s=30) as pool:
+        pool.on_result = heard.append
         pooled = pool.evaluate(tasks())
         again = pool.evaluate(tasks())  # workers are reused across generations
     assert [r.total_reward for r in inline] == expected()
     assert pooled == inline == again
+    assert sorted(heard, key=repr) == sorted(inline * 3, key=repr)  # every result heard once, as it came
     assert pool.events == []
 
 

@@ -62,11 +62,15 @@ class EvaluationError(TrainingError):
 
 
 class Evaluator(abc.ABC):
-    """Runs rollout tasks; results come back in task order."""
+    """Runs rollout tasks; results come back in task order.
+
+    ``on_event`` hears every recovery message, ``on_result`` every result as it arrives (a progress bar).
+    """
 
     def __init__(self) -> None:
         self.events: list[str] = []
         self.on_event: Callable[[str], None] = lambda message: None
+        self.on_result: Callable[[RolloutResult], None] = lambda result: None
 
     def _report(self, message: str) -> None:
         self.events.append(message)
@@ -95,7 +99,11 @@ class InlineEvaluator(Evaluator):
 
     def evaluate(self, tasks: Sequence[RolloutTask]) -> list[RolloutResult]:
         """Run ``tasks`` here."""
-        return [self.worker(task) for task in tasks]
+        results = []
+        for task in tasks:
+            results.append(self.worker(task))
+            self.on_result(results[-1])
+        return results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +181,7 @@ class PoolEvaluator(Evaluator):
                 del busy[slot]
                 if isinstance(outcome, RolloutResult):
                     results[index] = outcome
+                    self.on_result(outcome)
                     continue
                 if outcome is not None and not outcome.crash:
                     raise EvaluationError(f"a rollout failed: {outcome.message}")

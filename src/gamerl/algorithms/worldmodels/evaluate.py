@@ -22,7 +22,8 @@ from gamerl.config.worldmodels import KeptParams
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
-from gamerl.evolution.evaluators import RolloutTask
+from gamerl.evolution.evaluators import RolloutResult, RolloutTask
+from gamerl.training.progress import TrainingProgress
 
 EVAL_SEED_BASE = 2**30
 """evaluation seeds start here, far from the seeds training draws"""
@@ -35,13 +36,24 @@ def evaluate_controller(
     workers: int = 2,
     seed: int = 0,
     which: KeptParams = "best",
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary."""
+    """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary.
+
+    ``progress`` shows a bar of the episodes played."""
     stage = ControllerStage.read(run_dir, name)
     params = load_params(stage.out, which)
     tasks = [RolloutTask(0, params, EVAL_SEED_BASE + seed + i) for i in range(episodes)]
     local = dataclasses.replace(stage.config, workers=workers, backend="local")
-    with make_evaluator(stage.rollouts(early_stop=False), local) as evaluator:
+    bar = TrainingProgress(episodes, "episodes", progress, label="evaluate")
+    with make_evaluator(stage.rollouts(early_stop=False), local) as evaluator, bar:
+        played: list[int] = []
+
+        def show(result: RolloutResult) -> None:
+            played.append(result.steps)
+            bar.update(len(played), sum(played))
+
+        evaluator.on_result = show
         results = evaluator.evaluate(tasks)
     returns = np.array([r.total_reward for r in results])
     summary = {
