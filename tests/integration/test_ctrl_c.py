@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from gamerl.cli import main
 from gamerl.training.checkpoints import load_checkpoint
 
 
-def _ctrl_c_when(argv: list[str], metrics: Path, lines: int) -> subprocess.CompletedProcess[str]:
-    """Run ``gamerl ARGV`` in a process group of its own, send SIGINT to the group (as a terminal does)
-    once ``metrics`` has ``lines`` records, and wait for it to end."""
+def _start_until(argv: list[str], metrics: Path, lines: int) -> subprocess.Popen[str]:
+    """Start ``gamerl ARGV`` in a process group of its own; return once ``metrics`` has ``lines`` records."""
     child = subprocess.Popen(
         [sys.executable, "-m", "gamerl.cli", *argv],
         stdout=subprocess.PIPE,
@@ -24,11 +24,23 @@ def _ctrl_c_when(argv: list[str], metrics: Path, lines: int) -> subprocess.Compl
         text=True,
         start_new_session=True,
     )
+    _wait_for(metrics, lines, child)
+    return child
+
+
+def _wait_for(metrics: Path, lines: int, child: subprocess.Popen[str]) -> None:
+    """Wait until ``metrics`` has ``lines`` records, while ``child`` runs."""
     deadline = time.monotonic() + 180
     while not (metrics.exists() and len(metrics.read_text().splitlines()) >= lines):
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline, "no metrics in time"
         time.sleep(0.05)
+
+
+def _ctrl_c_when(argv: list[str], metrics: Path, lines: int) -> subprocess.CompletedProcess[str]:
+    """Run ``gamerl ARGV``, send SIGINT to its process group (as a terminal does) once ``metrics`` has
+    ``lines`` records, and wait for it to end."""
+    child = _start_until(argv, metrics, lines)
     os.killpg(child.pid, signal.SIGINT)
     out, err = child.communicate(timeout=180)
     return subprocess.CompletedProcess(argv, child.returncode, out, err)
@@ -52,6 +64,24 @@ def test_ctrl_c_saves_the_last_ppo_update_and_resume_goes_on(tmp_path: Path) -> 
     )
     assert resumed.returncode == 0, resumed.stderr
     assert load_checkpoint(run / "checkpoints" / "last.pt", "ppo")["counters"]["updates"] == updates + 2
+
+
+def test_a_second_sitting_of_a_running_run_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "r"
+    args = ["--preset", "cartpole", "--target-return", "None", "--updates", "100000", "--checkpoint-every", "1"]
+    args.append("--no-progress")  # a checkpoint after update 1 is written before record 2, so resume gets going
+    child = _start_until(
+        ["train", "ppo", *args, "--runs-dir", str(tmp_path), "--run-name", "r"], run / "metrics.jsonl", 2
+    )
+    try:
+        assert main(["train", "ppo", "--resume", str(run), "--updates", "2", "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"{run} is being written by another gamerl process (pid {child.pid})" in err
+        _wait_for(run / "metrics.jsonl", 3, child)  # the first sitting goes on: its records were not cut back
+    finally:
+        os.killpg(child.pid, signal.SIGINT)
+        child.communicate(timeout=120)
+    assert main(["train", "ppo", "--resume", str(run), "--updates", "1", "--no-progress"]) == 0  # lock released
 
 
 def test_ctrl_c_reaches_pong_workers_and_still_saves(tmp_path: Path) -> None:
