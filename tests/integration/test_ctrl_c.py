@@ -1,4 +1,5 @@
-"""Ctrl-C in a terminal (SIGINT to the whole process group) keeps every finished update of a training run."""
+"""Sittings of a real run: Ctrl-C in a terminal (SIGINT to the whole process group) keeps every finished
+update, and a second sitting of a run still training is refused before it writes anything."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,26 +17,35 @@ from gamerl.cli import main
 from gamerl.training.checkpoints import load_checkpoint
 
 
-def _start_until(argv: list[str], metrics: Path, lines: int) -> subprocess.Popen[str]:
-    """Start ``gamerl ARGV`` in a process group of its own; return once ``metrics`` has ``lines`` records."""
-    child = subprocess.Popen(
+def _start(argv: list[str]) -> subprocess.Popen[str]:
+    """Start ``gamerl ARGV`` in a process group of its own, as a terminal runs a command."""
+    return subprocess.Popen(
         [sys.executable, "-m", "gamerl.cli", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
-    _wait_for(metrics, lines, child)
-    return child
 
 
-def _wait_for(metrics: Path, lines: int, child: subprocess.Popen[str]) -> None:
-    """Wait until ``metrics`` has ``lines`` records, while ``child`` runs."""
+def _wait_until(ready: Callable[[], bool], child: subprocess.Popen[str]) -> None:
+    """Wait (at most 3 minutes) until ``ready()``, while ``child`` runs."""
     deadline = time.monotonic() + 180
-    while not (metrics.exists() and len(metrics.read_text().splitlines()) >= lines):
+    while not ready():
         assert child.poll() is None, child.communicate()
-        assert time.monotonic() < deadline, "no metrics in time"
+        assert time.monotonic() < deadline, "not ready in time"
         time.sleep(0.05)
+
+
+def _records(metrics: Path) -> int:
+    return len(metrics.read_text().splitlines()) if metrics.exists() else 0
+
+
+def _start_until(argv: list[str], metrics: Path, lines: int) -> subprocess.Popen[str]:
+    """Start ``gamerl ARGV``; return once ``metrics`` has ``lines`` records."""
+    child = _start(argv)
+    _wait_until(lambda: _records(metrics) >= lines, child)
+    return child
 
 
 def _ctrl_c_when(argv: list[str], metrics: Path, lines: int) -> subprocess.CompletedProcess[str]:
@@ -55,7 +66,7 @@ def test_ctrl_c_saves_the_last_ppo_update_and_resume_goes_on(tmp_path: Path) -> 
     assert "stopping after this update" in result.stderr
     assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train ppo --resume RUN_DIR'")
     updates = load_checkpoint(run / "checkpoints" / "last.pt", "ppo")["counters"]["updates"]
-    assert updates >= 3 and updates == len((run / "metrics.jsonl").read_text().splitlines())  # none lost
+    assert updates >= 3 and updates == _records(run / "metrics.jsonl")  # none lost
     resumed = subprocess.run(
         [sys.executable, "-m", "gamerl.cli", "train", "ppo", "--resume", str(run), "--updates", str(updates + 2)],
         capture_output=True,
@@ -77,7 +88,7 @@ def test_a_second_sitting_of_a_running_run_is_refused(tmp_path: Path, capsys: py
         assert main(["train", "ppo", "--resume", str(run), "--updates", "2", "--no-progress"]) == 2
         err = capsys.readouterr().err
         assert f"{run} is being written by another gamerl process (pid {child.pid})" in err
-        _wait_for(run / "metrics.jsonl", 3, child)  # the first sitting goes on: its records were not cut back
+        _wait_until(lambda: _records(run / "metrics.jsonl") >= 3, child)  # the first sitting's were not cut back
     finally:
         os.killpg(child.pid, signal.SIGINT)
         child.communicate(timeout=120)
@@ -94,7 +105,7 @@ def test_ctrl_c_reaches_pong_workers_and_still_saves(tmp_path: Path) -> None:
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train pg --resume RUN_DIR'")
     counters = load_checkpoint(run / "checkpoints" / "last.pt", "pg")["counters"]
-    assert counters["updates"] == len((run / "metrics.jsonl").read_text().splitlines()) >= 1
+    assert counters["updates"] == _records(run / "metrics.jsonl") >= 1
 
 
 def test_ctrl_c_during_collect_keeps_the_finished_episodes(tmp_path: Path) -> None:
@@ -103,17 +114,8 @@ def test_ctrl_c_during_collect_keeps_the_finished_episodes(tmp_path: Path) -> No
 
     store = tmp_path / "s"
     argv = ["collect", "--store", str(store), "--steps", "1000000", "--max-episode-steps", "40", "--chunk-steps", "50"]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "gamerl.cli", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while not list(store.glob("shards/*/commit.json")):
-        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
-        time.sleep(0.05)
+    child = _start(argv)
+    _wait_until(lambda: bool(list(store.glob("shards/*/commit.json"))), child)
     os.killpg(child.pid, signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
