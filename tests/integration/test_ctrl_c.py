@@ -123,3 +123,18 @@ def test_ctrl_c_during_collect_keeps_the_finished_episodes(tmp_path: Path) -> No
     opened = RolloutStore.open(store)
     episodes = opened.episodes()
     assert episodes and all(len(opened.read_episode(e)["frames"]) == e.length for e in episodes)
+
+
+def test_ctrl_c_mid_epoch_saves_v_with_its_steps(tmp_path: Path) -> None:
+    pytest.importorskip("stable_retro")
+    store, runs = tmp_path / "s", tmp_path / "runs"
+    collect = ["collect", "--store", str(store), "--steps", "200", "--max-episode-steps", "50", "--no-progress"]
+    assert main(collect) == 0
+    args = ["--store", str(store), "--runs-dir", str(runs), "--run-name", "v", "--batch-size", "16"]
+    argv = ["train", "vae", *args, "--epochs", "100000", "--checkpoint-every", "100000", "--no-progress"]
+    result = _ctrl_c_when(argv, runs / "v" / "metrics.jsonl", 2)
+    assert result.returncode == 130, result.stderr
+    assert "stopping after this batch" in result.stderr
+    assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train vae --resume RUN_DIR'")
+    saved = load_checkpoint(runs / "v" / "checkpoints" / "vae.pt", "worldmodels")
+    assert saved["epoch"] >= 2 and saved["step"] > 0  # the epoch cut short is redone on resume
