@@ -85,6 +85,8 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path: Path) -> None:
     ]
     records = _metrics(run_dir)
     assert [r["charts/updates"] for r in records] == [1, 2, 3, 4]
+    elapsed = [r["charts/elapsed_s"] for r in records]
+    assert elapsed == sorted(set(elapsed))  # the second sitting's clock goes on from the first's
     assert records[-1]["step"] == 4 * 32 * 64
     after = load_model(run_dir)[0].state_dict()
     assert any((before[k] != after[k]).any() for k in before)

@@ -25,6 +25,7 @@ from gamerl.algorithms.ppo.train import (
 )
 from gamerl.config.ppo import PPOConfig
 from gamerl.errors import TrainingError
+from gamerl.training.sitting import Sitting
 
 SHORT_CARTPOLE = "GamerlTest/CartPole3-v0"
 if SHORT_CARTPOLE not in gym.registry:
@@ -176,12 +177,13 @@ def test_each_network_clips_its_own_gradient() -> None:
 def test_stop_reason_names_what_ended_training() -> None:
     config = PPOConfig(updates=10, max_minutes=1.5, target_return=475.0)
     recent = collections.deque([480.0] * 19, maxlen=20)
-    assert stop_reason(config, 3, recent, elapsed=10.0, deadline=90.0) is None  # 19 episodes are not enough
+    going, spent = Sitting("update", config.max_minutes), Sitting("update", 0.0)
+    assert stop_reason(config, 3, recent, going) is None  # 19 episodes are not enough
     recent.append(470.0)
-    assert stop_reason(config, 3, recent, 10.0, 90.0) == "the mean return of the last 20 episodes, 479.5, reached 475"
-    assert stop_reason(config, 3, recent, 90.0, 90.0) == "--max-minutes 1.5 is spent"
-    assert stop_reason(config, 10, recent, 10.0, None) == "the budget of 10 updates is spent"
-    assert stop_reason(dataclasses.replace(config, target_return=None), 3, recent, 10.0, None) is None
+    assert stop_reason(config, 3, recent, going) == "the mean return of the last 20 episodes, 479.5, reached 475"
+    assert stop_reason(config, 3, recent, spent) == "--max-minutes 1.5 is spent"
+    assert stop_reason(config, 10, recent, spent) == "the budget of 10 updates is spent"
+    assert stop_reason(dataclasses.replace(config, target_return=None), 3, recent, going) is None
 
 
 def test_take_rows_is_indexing_that_keeps_frames_channels_last() -> None:

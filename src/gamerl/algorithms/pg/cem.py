@@ -13,14 +13,14 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, time_budget_s, write_checkpoint
+from gamerl.algorithms.pg.session import finish_run, make_env, open_run, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.models.policies import PixelPolicy
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+from gamerl.training.sitting import Sitting
 
 
 def candidate_actions(candidates: torch.Tensor, obs: np.ndarray, hidden: int, rng: np.random.Generator) -> np.ndarray:
@@ -67,12 +67,9 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
             restore_rng_state(checkpoint["rng"], rng)
             env.set_state(checkpoint["env"])
             counters = dict(checkpoint["counters"])
-        clock = Clock(counters["elapsed"])
-        budget = time_budget_s(config)
-        deadline = None if budget is None else clock.elapsed + budget
 
         def save() -> None:
-            counters["elapsed"] = clock.elapsed
+            counters["elapsed"] = sitting.elapsed
             vector_to_parameters(mean, policy.parameters())
             write_checkpoint(
                 run_dir,
@@ -87,22 +84,20 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
             )
 
         with (
-            StopOnInterrupt("generation") as interrupt,
+            Sitting("generation", config.max_minutes, counters["elapsed"]) as sitting,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
+            TrainingProgress(
+                config.episodes, "episodes", config.progress, counters["episodes"], sitting.budget_s
+            ) as progress,
         ):
-            while (
-                counters["episodes"] < config.episodes
-                and (deadline is None or clock.elapsed < deadline)
-                and not interrupt.requested
-            ):
+            while counters["episodes"] < config.episodes and not sitting.should_stop():
                 # 1. sample a generation and play one full game with each candidate
                 noise = torch.from_numpy(rng.standard_normal((pop, mean.numel()), dtype=np.float32))
                 candidates = mean + std * noise
                 obs = env.reset()
                 fitness = np.zeros(pop)
                 alive = np.ones(pop, dtype=bool)
-                start_time, start_steps = clock.elapsed, counters["steps"]
+                start_time, start_steps = sitting.elapsed, counters["steps"]
                 while alive.any():
                     obs, rewards, dones = env.step(candidate_actions(candidates, obs, config.hidden, rng))
                     fitness += rewards * alive
@@ -113,7 +108,7 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
 
                 # 2. refit the distribution to the elites, log, checkpoint
                 mean, std = refit(candidates, fitness, config.cem_elite_frac, config.cem_extra_std)
-                sps = (counters["steps"] - start_steps) / max(clock.elapsed - start_time, 1e-9)
+                sps = (counters["steps"] - start_steps) / max(sitting.elapsed - start_time, 1e-9)
                 logger.log(
                     counters["steps"],
                     {
@@ -125,7 +120,7 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
                         "charts/SPS": sps,
                         "charts/episodes": counters["episodes"],
                         "charts/updates": counters["updates"],
-                        "charts/elapsed_s": clock.elapsed,
+                        "charts/elapsed_s": sitting.elapsed,
                     },
                 )
                 progress.update(counters["episodes"], counters["steps"], mean=fitness.mean(), best=fitness.max())

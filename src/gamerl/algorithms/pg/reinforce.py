@@ -16,16 +16,16 @@ import torch
 import torch.nn.functional as F
 
 from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, SparseFrame, sparse_frames, split_nonzeros
-from gamerl.algorithms.pg.session import Clock, finish_run, make_env, open_run, time_budget_s, write_checkpoint
+from gamerl.algorithms.pg.session import finish_run, make_env, open_run, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.data.returns import discounted_returns, standardize
 from gamerl.errors import TrainingError
 from gamerl.models.policies import ActingWeights, PixelPolicy, p_up_from_nonzeros
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+from gamerl.training.sitting import Sitting
 
 
 def episode_advantages(
@@ -93,12 +93,9 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             counters = dict(checkpoint["counters"])
             running_reward = checkpoint["running_reward"]
         weights = policy.acting_weights()
-        clock = Clock(counters["elapsed"])
-        budget = time_budget_s(config)
-        deadline = None if budget is None else clock.elapsed + budget
 
         def save() -> None:
-            counters["elapsed"] = clock.elapsed
+            counters["elapsed"] = sitting.elapsed
             write_checkpoint(
                 run_dir,
                 {
@@ -115,16 +112,14 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             )
 
         with (
-            StopOnInterrupt("step") as interrupt,
+            Sitting("step", config.max_minutes, counters["elapsed"]) as sitting,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(config.episodes, "episodes", config.progress, counters["episodes"], budget) as progress,
+            TrainingProgress(
+                config.episodes, "episodes", config.progress, counters["episodes"], sitting.budget_s
+            ) as progress,
         ):
-            steps_at_log, time_at_log = counters["steps"], clock.elapsed
-            while (
-                counters["episodes"] < config.episodes
-                and (deadline is None or clock.elapsed < deadline)
-                and not interrupt.requested
-            ):
+            steps_at_log, time_at_log = counters["steps"], sitting.elapsed
+            while counters["episodes"] < config.episodes and not sitting.should_stop():
                 # 1. play one step of every game with one forward pass over all of them
                 frames = split_nonzeros(obs)
                 actions = sample_actions(weights, frames, rng)
@@ -161,7 +156,7 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
                 with torch.no_grad():
                     p_up = torch.sigmoid(logits)
                     entropy = float(F.binary_cross_entropy(p_up, p_up, reduction="mean"))
-                now = clock.elapsed
+                now = sitting.elapsed
                 sps = (counters["steps"] - steps_at_log) / max(now - time_at_log, 1e-9)
                 steps_at_log, time_at_log = counters["steps"], now
                 batch_reward = float(np.mean([e.total_reward for e in finished]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -66,24 +65,6 @@ def load_policy(run_dir: Path) -> tuple[PixelPolicy, PGConfig]:
             f"({type(err).__name__}): it was written for another model"
         ) from None
     return policy, config
-
-
-def time_budget_s(config: PGConfig) -> float | None:
-    """This session's wall-clock budget in seconds (``--max-minutes``), or None."""
-    return None if config.max_minutes is None else 60.0 * config.max_minutes
-
-
-class Clock:
-    """Training wall-clock that adds up across resumes."""
-
-    def __init__(self, already: float = 0.0) -> None:
-        self.already = already
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds of training so far, this session and earlier ones."""
-        return self.already + time.perf_counter() - self.start
 
 
 def finish_run(run_dir: Path, policy: PixelPolicy) -> None:

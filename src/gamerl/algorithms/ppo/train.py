@@ -38,11 +38,11 @@ from gamerl.errors import TrainingError
 from gamerl.training.checkpoints import save_checkpoint
 from gamerl.training.cpu_kernels import fast_cpu_matmul, single_threaded_blas
 from gamerl.training.device import resolve_device
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import discard_unstarted_run
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+from gamerl.training.sitting import Sitting
 
 
 class Batch(NamedTuple):
@@ -152,17 +152,16 @@ def truncation_bootstrap(actor: Actor, result: StepResult, gamma: float) -> np.n
     return out
 
 
-def stop_reason(
-    config: PPOConfig, updates: int, recent: collections.deque[float], elapsed: float, deadline: float | None
-) -> str | None:
+def stop_reason(config: PPOConfig, updates: int, recent: collections.deque[float], sitting: Sitting) -> str | None:
     """Why training stops before the next update (one line for the user), or None to go on.
 
-    ``recent``: the last 20 episode returns; ``elapsed``: seconds of training so far (every sitting);
-    ``deadline``: the ``elapsed`` at which this sitting's ``--max-minutes`` runs out (None: no limit)."""
+    ``recent``: the last 20 episode returns."""
     if updates >= config.updates:
         return f"the budget of {config.updates} updates is spent"
-    if deadline is not None and elapsed >= deadline:
+    if sitting.out_of_time:
         return f"--max-minutes {config.max_minutes:g} is spent"
+    if sitting.interrupted:
+        return "Ctrl-C"
     if config.target_return is not None and len(recent) == 20 and np.mean(recent) >= config.target_return:
         return f"the mean return of the last 20 episodes, {np.mean(recent):.1f}, reached {config.target_return:g}"
     return None
@@ -231,19 +230,19 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
         bootstrap_buf = np.zeros((t_max, n), dtype=np.float32)
         done_buf = np.zeros((t_max, n), dtype=np.float32)
         valid_buf = np.ones((t_max, n), dtype=bool)
-        start = time.perf_counter() - counters["elapsed"]
-        deadline = None if config.max_minutes is None else counters["elapsed"] + 60 * config.max_minutes
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
-            StopOnInterrupt("update") as interrupt,
+            Sitting("update", config.max_minutes, counters["elapsed"]) as sitting,
             single_threaded_blas(),
             fast_cpu_matmul(device, model),
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(config.updates, "updates", config.progress, counters["updates"]) as progress,
+            TrainingProgress(
+                config.updates, "updates", config.progress, counters["updates"], sitting.budget_s
+            ) as progress,
         ):
             while True:
-                reason = stop_reason(config, counters["updates"], recent, time.perf_counter() - start, deadline)
-                if reason is not None or interrupt.requested:
+                reason = stop_reason(config, counters["updates"], recent, sitting)
+                if reason is not None:
                     break
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
@@ -273,7 +272,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 3. clipped-surrogate updates of both networks
                 metrics = update(model, optimizers, batch, config, generator)
                 counters["updates"] += 1
-                counters["elapsed"] = time.perf_counter() - start
+                counters["elapsed"] = sitting.elapsed
 
                 # 4. log and checkpoint
                 metrics.update(

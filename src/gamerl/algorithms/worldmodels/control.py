@@ -12,7 +12,6 @@ The stage lives in ``RUN_DIR/controller/<name>/`` (``name`` defaults to the mode
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,9 +40,9 @@ from gamerl.evolution.cmaes import Evolution
 from gamerl.evolution.evaluators import Evaluator, InlineEvaluator, LocalPoolEvaluator, RolloutResult, RolloutTask
 from gamerl.models.controller import ControllerSpec
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
+from gamerl.training.sitting import Sitting
 
 CONTROLLER_DIR = "controller"
 CHECKPOINT = "checkpoints/controller.pt"
@@ -270,13 +269,14 @@ class ControllerTrainer:
         evaluators = {e for e in (trainer, real) if e is not None}
         for evaluator in evaluators:
             evaluator.on_event = lambda message: print(f"warning: {message}", flush=True)
-        start = time.perf_counter() - self.elapsed
-        session_start = time.perf_counter()
         steps = 0
         logger = MetricLogger(self.out, resume_step=self.evolution.generation or None)
-        progress = TrainingProgress(c.generations, "generations", c.progress, self.evolution.generation)
+        sitting = Sitting("generation", c.max_minutes, self.elapsed)
+        progress = TrainingProgress(
+            c.generations, "generations", c.progress, self.evolution.generation, sitting.budget_s
+        )
         try:
-            with StopOnInterrupt("generation") as interrupt, logger, progress:
+            with sitting, logger, progress:
                 while self.evolution.generation < c.generations:
                     results = trainer.evaluate(self.generation_tasks(self.evolution.ask()))
                     returns = np.array([r.total_reward for r in results]).reshape(c.population, c.rollouts)
@@ -307,15 +307,14 @@ class ControllerTrainer:
                         }
                         metrics |= {f"eval_level/{k}": v for k, v in per_level(scored).items()}
                         self.save_best(mean, score)
-                    self.elapsed = time.perf_counter() - start
+                    self.elapsed = sitting.elapsed
                     metrics["charts/generations_per_minute"] = 60 * gen / max(self.elapsed, 1e-9)
                     metrics["charts/episodes"] = gen * c.population * c.rollouts
                     metrics["charts/elapsed_s"] = self.elapsed
                     logger.log(gen, metrics)
                     progress.update(gen, steps, mean=metrics["train/fitness_mean"], best=metrics["train/fitness_best"])
                     self.checkpoint()
-                    timed_out = c.max_minutes is not None and time.perf_counter() - session_start > 60 * c.max_minutes
-                    if timed_out or interrupt.requested:
+                    if sitting.should_stop():
                         break
         finally:
             for evaluator in evaluators:

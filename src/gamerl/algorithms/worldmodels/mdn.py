@@ -30,10 +30,10 @@ from gamerl.errors import RunDirError, TrainingError
 from gamerl.models.mdn_rnn import MDNRNN, MDNLosses, MDNOutput, MDNRNNCell, mdn_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
 from gamerl.training.device import resolve_device
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+from gamerl.training.sitting import Sitting
 
 VALIDATION_BATCHES = 4
 
@@ -163,13 +163,13 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
             },
         )
 
-    began = time.perf_counter()
-    tick, seqs = began, 0
+    tick, seqs = time.perf_counter(), 0
     log_dir = run_dir / MDN_LOGS
     log_dir.mkdir(exist_ok=True)
     logger = MetricLogger(log_dir, resume_step=update if resume else None)
-    progress = TrainingProgress(config.updates, "updates", config.progress, update)
-    with StopOnInterrupt("update") as interrupt, logger, progress as bar:
+    sitting = Sitting("update", config.max_minutes)
+    progress = TrainingProgress(config.updates, "updates", config.progress, update, sitting.budget_s)
+    with sitting, logger, progress as bar:
         while update < config.updates:
             batch = sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng)
             t = to_tensors(batch, gen, device)
@@ -183,8 +183,7 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
             optimizer.step()
             update += 1
             seqs += config.batch_size
-            timed_out = config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
-            stopping = timed_out or interrupt.requested
+            stopping = sitting.should_stop()
             if update % config.eval_every == 0 or update == config.updates or stopping:
                 now = time.perf_counter()
                 metrics = {

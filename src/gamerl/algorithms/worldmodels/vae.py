@@ -23,11 +23,11 @@ from gamerl.evaluation.wm_figures import image_rows, reconstruction_grid, save_p
 from gamerl.models.vae import DEFAULT_Z, ConvVAE, frames_to_input, vae_loss
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
 from gamerl.training.device import resolve_device
-from gamerl.training.interrupt import StopOnInterrupt
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import load_run_config, new_run_dir
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
+from gamerl.training.sitting import Sitting
 
 VALIDATION_FRAMES = 2000
 """at most this many held-out frames are scored each epoch"""
@@ -124,10 +124,10 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
             },
         )
 
-    began = time.perf_counter()
     logger = MetricLogger(run_dir, resume_step=step if resume is not None else None)
-    progress = TrainingProgress(config.epochs, "epochs", config.progress, start_epoch)
-    with StopOnInterrupt("batch") as interrupt, logger, progress as bar:
+    sitting = Sitting("batch", config.max_minutes)
+    progress = TrainingProgress(config.epochs, "epochs", config.progress, start_epoch, sitting.budget_s)
+    with sitting, logger, progress as bar:
         for epoch in range(start_epoch, config.epochs):
             train_eps, val_eps = split_episodes(store.episodes(), config.validation_fraction)
             frames = torch.from_numpy(load_frames(store, train_eps, config.buffer_frames, rng))
@@ -150,8 +150,7 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
                 step += 1
                 batches += 1
                 sums += terms
-                timed_out = config.max_minutes is not None and time.perf_counter() - began > 60 * config.max_minutes
-                if timed_out or interrupt.requested:
+                if sitting.should_stop():
                     completed = False
                     break
             seconds = time.perf_counter() - tick
