@@ -29,14 +29,16 @@ class TrainingProgress:
         completed: int = 0,
         time_budget_s: float | None = None,
         label: str = "train",
+        steps: int = 0,
     ) -> None:
         """``time_budget_s``: a wall-clock budget that may end training first; its time left is shown.
 
-        ``label``: the word before the bar, what the command is doing."""
+        ``label``: the word before the bar, what the command is doing; ``steps``: the agent steps done before
+        the bar starts (a resumed run's), left out of its steps/s."""
         self.enabled = enabled
         self.time_budget_s = time_budget_s
         self._start = time.perf_counter()
-        self._steps_at_start: int | None = None
+        self._steps_at_start = steps
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -52,15 +54,17 @@ class TrainingProgress:
 
     def update(self, completed: int, steps: int, **stats: float) -> None:
         """Move the bar to ``completed`` units; ``steps`` (agent steps so far) gives steps/s."""
-        if self._steps_at_start is None:
-            self._steps_at_start = steps
+        self._progress.update(self._task, completed=completed, stats=self.describe(steps, **stats))
+
+    def describe(self, steps: int, **stats: float) -> str:
+        """The text after the bar: ``stats``, steps/s since the bar started and the time budget left."""
         elapsed = max(time.perf_counter() - self._start, 1e-9)
         sps = (steps - self._steps_at_start) / elapsed
         text = " ".join(f"{k} {v:.2f}" for k, v in stats.items()) + f" | {sps:,.0f} steps/s"
         if self.time_budget_s is not None:
             left = max(self.time_budget_s - elapsed, 0.0)
             text += f" | time budget left {int(left // 60)}:{int(left % 60):02d}"
-        self._progress.update(self._task, completed=completed, stats=text)
+        return text
 
     def __enter__(self) -> TrainingProgress:
         self._progress.start()

@@ -87,7 +87,12 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
             Sitting("generation", config.max_minutes, counters["elapsed"]) as sitting,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(
-                config.episodes, "episodes", config.progress, counters["episodes"], sitting.budget_s
+                config.episodes,
+                "episodes",
+                config.progress,
+                counters["episodes"],
+                sitting.budget_s,
+                steps=counters["steps"],
             ) as progress,
         ):
             while counters["episodes"] < config.episodes and not sitting.should_stop():

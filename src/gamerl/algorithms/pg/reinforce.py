@@ -115,7 +115,12 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
             Sitting("step", config.max_minutes, counters["elapsed"]) as sitting,
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(
-                config.episodes, "episodes", config.progress, counters["episodes"], sitting.budget_s
+                config.episodes,
+                "episodes",
+                config.progress,
+                counters["episodes"],
+                sitting.budget_s,
+                steps=counters["steps"],
             ) as progress,
         ):
             steps_at_log, time_at_log = counters["steps"], sitting.elapsed

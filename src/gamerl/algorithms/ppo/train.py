@@ -237,7 +237,12 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
             fast_cpu_matmul(device, model),
             MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
             TrainingProgress(
-                config.updates, "updates", config.progress, counters["updates"], sitting.budget_s
+                config.updates,
+                "updates",
+                config.progress,
+                counters["updates"],
+                sitting.budget_s,
+                steps=counters["steps"],
             ) as progress,
         ):
             while True:

@@ -168,7 +168,9 @@ def train_mdn(run_dir: Path, config: MDNConfig | None = None, resume: bool = Fal
     log_dir.mkdir(exist_ok=True)
     logger = MetricLogger(log_dir, resume_step=update if resume else None)
     sitting = Sitting("update", config.max_minutes)
-    progress = TrainingProgress(config.updates, "updates", config.progress, update, sitting.budget_s)
+    progress = TrainingProgress(
+        config.updates, "updates", config.progress, update, sitting.budget_s, steps=update * config.batch_size
+    )
     with sitting, logger, progress as bar:
         while update < config.updates:
             batch = sample_sequences(buffer.latents, config.batch_size, config.sequence_length, rng)

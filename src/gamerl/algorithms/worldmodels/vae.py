@@ -126,7 +126,9 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
 
     logger = MetricLogger(run_dir, resume_step=step if resume is not None else None)
     sitting = Sitting("batch", config.max_minutes)
-    progress = TrainingProgress(config.epochs, "epochs", config.progress, start_epoch, sitting.budget_s)
+    progress = TrainingProgress(
+        config.epochs, "epochs", config.progress, start_epoch, sitting.budget_s, steps=step * config.batch_size
+    )
     with sitting, logger, progress as bar:
         for epoch in range(start_epoch, config.epochs):
             train_eps, val_eps = split_episodes(store.episodes(), config.validation_fraction)
