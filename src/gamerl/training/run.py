@@ -27,13 +27,23 @@ def new_run_dir(config: RunConfig, env_id: str, system: str) -> Path:
     Refuses to reuse an existing directory that already holds a run (no data is ever overwritten).
     """
     name = config.run_name or f"{_slug(env_id)}__{system}__{config.seed}__{time.strftime('%Y%m%d-%H%M%S')}"
+    if name in (".", "..") or Path(name).name != name:
+        raise RunDirError(
+            f"--run-name {name!r} is not one folder name: pass a name without '/' (e.g. my-run); "
+            "--runs-dir picks the parent folder"
+        )
     run_dir = Path(config.runs_dir) / name
     if (run_dir / CONFIG_FILE).exists():
         raise RunDirError(f"run directory {run_dir} already holds a run: pass --resume {run_dir} or another --run-name")
-    for sub in SUBDIRS:
-        (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    payload = {"system": system, "env_id": env_id, "config": config_to_dict(config)}
-    (run_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    try:
+        for sub in SUBDIRS:
+            (run_dir / sub).mkdir(parents=True, exist_ok=True)
+        payload = {"system": system, "env_id": env_id, "config": config_to_dict(config)}
+        (run_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise RunDirError(
+            f"cannot create run directory {run_dir} ({err.strerror}): pass --runs-dir a folder you can write to"
+        ) from None
     return run_dir
 
 
