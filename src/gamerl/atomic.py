@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from gamerl.errors import RunDirError
+
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Create ``path``'s folder, call ``write(file)`` on a temporary binary file, and move it into place."""
@@ -27,6 +29,20 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def make_writable_folder(folder: Path, flag: str) -> Path:
+    """Create ``folder`` (and its parents) and check a file can be written in it, before any work whose result
+    goes there; a folder that cannot be made or written is a one-line :class:`RunDirError` naming ``flag``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise RunDirError(f"cannot write in {folder} (a file is in the way): pass {flag} another path") from None
+    except OSError as err:
+        raise RunDirError(f"cannot write in {folder} ({err.strerror}): pass {flag} a path you can write to") from None
+    return folder
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

@@ -224,6 +224,7 @@ class PlotArgs:
 
 def _plot(args: list[str]) -> None:
     parsed = tyro.cli(PlotArgs, args=args, prog="gamerl plot")
+    from gamerl.atomic import make_writable_folder
     from gamerl.errors import RunDirError
     from gamerl.evaluation.figures import MAIN_CURVES, logged_keys, main_curve, plot_learning_curve
 
@@ -231,6 +232,7 @@ def _plot(args: list[str]) -> None:
         raise RunDirError("no run to plot: pass one or more run directories made by 'gamerl train'")
     if parsed.out.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise GamerlError(f"figure file must end in .png, .pdf or .svg, got '{parsed.out.name}': pass --out curves.png")
+    make_writable_folder(parsed.out.parent, "--out")
     for run_dir in parsed.run_dirs:  # a run, or a stage of one (World Models' mdn/, controller/NAME/)
         if not (run_dir / "metrics.jsonl").is_file():
             what = "does not exist" if not run_dir.exists() else "has no metrics.jsonl"

@@ -233,3 +233,20 @@ def test_resume_keeps_the_runs_settings_and_refuses_the_ones_it_cannot_change(ca
     argv = ["train", "pg", "--resume", str(trained_run), "--num-envs", "8", "--learning-rate", "0.1"]
     assert _one_line_error(capsys, argv).startswith("gamerl: error: --num-envs, --learning-rate cannot change")
     assert "drop --preset" in _one_line_error(capsys, ["train", "pg", "--preset", "fast", "--resume", str(trained_run)])
+
+
+@pytest.mark.parametrize(("command", "out"), [("play", "play.gif"), ("plot", "curves.png")])
+def test_an_output_file_that_cannot_be_written_is_one_line_before_any_work(trained_run, tmp_path, command, out, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("data")
+    assert main([command, str(trained_run), "--out", str(blocker / out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write in {blocker} (a file is in the way): pass --out another path" in err
+    assert len(err.splitlines()) == 1 and blocker.read_text() == "data"
+
+
+def test_a_negative_seed_is_one_line(trained_run, capsys):
+    for argv in (["evaluate", str(trained_run), "--seed", "-1"], ["play", str(trained_run), "--seed", "-1"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "seed must be >= 0, got -1" in err and len(err.splitlines()) == 1

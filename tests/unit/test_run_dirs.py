@@ -40,5 +40,5 @@ def test_a_runs_dir_that_cannot_be_made_is_one_line(tmp_path: Path, capsys: pyte
     argv = ["train", "ppo", "--preset", "cartpole", "--updates", "1", "--no-progress", "--runs-dir", str(not_a_folder)]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "cannot create run directory" in err and "pass --runs-dir a folder you can write to" in err
+    assert "(a file is in the way): pass --runs-dir another path" in err
     assert len(err.splitlines()) == 1 and not_a_folder.read_text() == "data"

@@ -39,7 +39,13 @@ class RunConfig:
     for :data:`KEPT_SITTING_OPTIONS`"""
 
     def __post_init__(self) -> None:
-        require([field_check(self, "checkpoint_every", ">= 1"), field_check(self, "torch_threads", ">= 1")])
+        require(
+            [
+                field_check(self, "seed", ">= 0"),
+                field_check(self, "checkpoint_every", ">= 1"),
+                field_check(self, "torch_threads", ">= 1"),
+            ]
+        )
 
 
 _RULE = re.compile(r"(?P<op>>=|>) (?P<low>\S+)|in (?P<left>[\[(])(?P<lo>[^,]+), (?P<hi>[^\])]+)(?P<right>[\])])")

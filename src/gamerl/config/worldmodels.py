@@ -50,6 +50,7 @@ class CollectConfig:
     def __post_init__(self) -> None:
         require(
             [
+                field_check(self, "seed", ">= 0"),
                 field_check(self, "steps", ">= 1"),
                 field_check(self, "workers", ">= 1"),
                 field_check(self, "frame_skip", ">= 1"),
@@ -164,6 +165,7 @@ class MDNConfig:
     def __post_init__(self) -> None:
         require(
             [
+                field_check(self, "seed", ">= 0"),
                 field_check(self, "hidden", ">= 1"),
                 field_check(self, "embed", ">= 0"),
                 field_check(self, "layers", ">= 1"),
@@ -260,6 +262,7 @@ class ControllerConfig:
     def __post_init__(self) -> None:
         require(
             [
+                field_check(self, "seed", ">= 0"),
                 field_check(self, "hidden_units", ">= 0"),
                 field_check(self, "generations", ">= 1"),
                 field_check(self, "population", ">= 2"),

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from gamerl.atomic import write_json_atomic
+from gamerl.atomic import make_writable_folder, write_json_atomic
 from gamerl.errors import ConfigError, DependencyError, RunDirError
 
 FORMAT = "gamerl-rollouts"
@@ -95,7 +95,7 @@ class RolloutStore:
         Safe when several processes call it at once: the first ``store.json`` linked into place wins.
         """
         path = Path(path)
-        (path / "shards").mkdir(parents=True, exist_ok=True)
+        make_writable_folder(path / "shards", "--store")
         meta_path = path / "store.json"
         if not meta_path.exists():
             fd, tmp = tempfile.mkstemp(prefix="store.json.", suffix=".tmp", dir=path)

@@ -20,7 +20,7 @@ def record_play(
 
     Default ``out``: ``RUN_DIR/videos/play.gif``.
     """
-    out = video_path(run_dir, out, max_steps, fps)
+    out = video_path(run_dir, out, max_steps, fps, seed)
     policy, config = load_policy(run_dir)
     weights = policy.acting_weights()
     config = dataclasses.replace(config, seed=seed)

@@ -8,12 +8,14 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from gamerl.atomic import make_writable_folder
 from gamerl.errors import ConfigError
 
 
-def video_path(run_dir: Path, out: Path | None, max_steps: int, fps: int) -> Path:
+def video_path(run_dir: Path, out: Path | None, max_steps: int, fps: int, seed: int) -> Path:
     """``out``, or ``RUN_DIR/videos/play.gif``, checked with the recording's options before any game starts:
-    a suffix other than .gif or .mp4, or ``max_steps`` or ``fps`` below 1, is a one-line error."""
+    a suffix other than .gif or .mp4, ``max_steps`` or ``fps`` below 1, a negative ``seed``, or an ``out``
+    whose folder cannot be written, is a one-line error."""
     path = Path(out) if out is not None else Path(run_dir) / "videos" / "play.gif"
     if path.suffix.lower() not in (".gif", ".mp4"):
         raise ConfigError(f"video file must end in .gif or .mp4, got '{path.name}': pass --out play.gif")
@@ -21,6 +23,10 @@ def video_path(run_dir: Path, out: Path | None, max_steps: int, fps: int) -> Pat
         raise ConfigError(f"max_steps must be >= 1, got {max_steps}: pass --max-steps 150")
     if fps < 1:
         raise ConfigError(f"fps must be >= 1, got {fps}: pass --fps 10")
+    if seed < 0:
+        raise ConfigError(f"seed must be >= 0, got {seed}: pass --seed 0")
+    if out is not None:  # the default lies in the run, which the caller checks next
+        make_writable_folder(path.parent, "--out")
     return path
 
 

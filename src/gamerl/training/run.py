@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gamerl.atomic import make_writable_folder
 from gamerl.config.base import RunConfig, config_from_dict, config_to_dict
 from gamerl.errors import RunDirError
 
@@ -35,15 +36,11 @@ def new_run_dir(config: RunConfig, env_id: str, system: str) -> Path:
     run_dir = Path(config.runs_dir) / name
     if (run_dir / CONFIG_FILE).exists():
         raise RunDirError(f"run directory {run_dir} already holds a run: pass --resume {run_dir} or another --run-name")
-    try:
-        for sub in SUBDIRS:
-            (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        payload = {"system": system, "env_id": env_id, "config": config_to_dict(config)}
-        (run_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    except OSError as err:
-        raise RunDirError(
-            f"cannot create run directory {run_dir} ({err.strerror}): pass --runs-dir a folder you can write to"
-        ) from None
+    make_writable_folder(run_dir, "--runs-dir")
+    for sub in SUBDIRS:
+        (run_dir / sub).mkdir(exist_ok=True)
+    payload = {"system": system, "env_id": env_id, "config": config_to_dict(config)}
+    (run_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return run_dir
 
 

@@ -239,7 +239,7 @@ def record_ppo(
     Derk: one arena as the game's page draws it, against ``opponent`` with the items as :func:`derk_match`
     sets them; Atari: the frames the agent sees; others: ``render()``.
     """
-    out = video_path(run_dir, out, max_steps, fps)
+    out = video_path(run_dir, out, max_steps, fps, seed)
     model, config = load_model(weights_file(run_dir, update))
     torch.manual_seed(seed)
     if config.env_id == DERK_ENV_ID:

@@ -87,7 +87,7 @@ def record_controller(
 ) -> Path:
     """Record one real episode of the stage's ``which`` controller as a GIF or mp4; returns the file."""
     stage = ControllerStage.read(run_dir, name)
-    path = video_path(stage.out, out, max_steps, fps)
+    path = video_path(stage.out, out, max_steps, fps, seed)
     agent = stage.agent(load_params(stage.out, which))
     env = make_env(stage.env_id, stage.model.frame_skip)
     obs, _ = env.reset(seed=EVAL_SEED_BASE + seed)
