@@ -138,3 +138,16 @@ def test_ctrl_c_mid_epoch_saves_v_with_its_steps(tmp_path: Path) -> None:
     assert result.stderr.strip().endswith("interrupted; continue with 'gamerl train vae --resume RUN_DIR'")
     saved = load_checkpoint(runs / "v" / "checkpoints" / "vae.pt", "worldmodels")
     assert saved["epoch"] >= 2 and saved["step"] > 0  # the epoch cut short is redone on resume
+
+
+def test_ctrl_c_with_ray_workers_keeps_every_finished_generation(wm_run: Path) -> None:
+    pytest.importorskip("ray")
+    stage = wm_run / "controller" / "ray"
+    args = ["--population", "4", "--rollouts", "2", "--max-steps", "25", "--mode", "real", "--name", "ray"]
+    argv = ["train", "controller", str(wm_run), *args, "--backend", "ray", "--workers", "2", "--no-progress"]
+    result = _ctrl_c_when([*argv, "--generations", "100000"], stage / "metrics.jsonl", 2)
+    assert result.returncode == 130, result.stderr
+    assert "stopping after this generation" in result.stderr
+    assert "warning" not in result.stdout  # no Ray actor died of the signal, so no rollout was redone
+    saved = load_checkpoint(stage / "checkpoints" / "controller.pt", "worldmodels")
+    assert saved["generation"] == _records(stage / "metrics.jsonl") >= 2
