@@ -1,16 +1,18 @@
-"""Atomic file writes: write a temporary file beside the target, fsync, then ``os.replace``.
-
-A crash mid-write leaves the previous file intact, never a truncated one.
-"""
+"""Our files on disk: atomic writes (a temporary file beside the target, fsync, then ``os.replace``, so a
+crash mid-write leaves the previous file intact, never a truncated one), folders checked before work
+that writes there, and JSON read back with one-line errors."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from gamerl.errors import RunDirError
 
@@ -48,3 +50,24 @@ def make_writable_folder(folder: Path, flag: str) -> Path:
 def write_json_atomic(path: Path, data: Any) -> Path:
     """Write ``data`` as JSON to ``path`` atomically."""
     return atomic_write(path, lambda f: f.write(json.dumps(data).encode("utf-8")))
+
+
+def read_json(path: Path, fix: str) -> Any:
+    """The JSON value in ``path``; a file that is not JSON (damaged, or not ours) is a one-line
+    :class:`RunDirError` ending in ``fix``, what the user can do about it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RunDirError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}): {fix}") from None
+    except UnicodeDecodeError:
+        raise RunDirError(f"{path} is not a text file: {fix}") from None
+
+
+def read_npz(path: Path, names: Iterable[str], fix: str) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of the .npz file ``path``; a damaged file, or one without them, is a one-line
+    :class:`RunDirError` ending in ``fix``."""
+    try:
+        with np.load(path) as data:
+            return {name: data[name] for name in names}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise RunDirError(f"{path} is damaged or not ours ({type(err).__name__}): {fix}") from None

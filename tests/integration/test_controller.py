@@ -127,3 +127,32 @@ def test_a_baseline_is_scored_without_any_controller(wm_run: Path, tmp_path: Pat
         shutil.copy(wm_run / "controller" / "dream" / "config.json", bare / "controller" / name)
     assert main([*contest, "--baseline", "random"]) == 0
     assert main(contest) == 2  # a controller's score still needs the stage named
+
+
+def test_a_stage_that_failed_to_start_is_started_again_by_the_same_command(
+    wm_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "air"
+    shutil.copytree(wm_run, run)
+    latents = (run / "latents.npz").read_bytes()
+    (run / "latents.npz").write_bytes(b"not an npz file")
+    args = controller_args(run, "--mode", "dream", "--generations", "1", "--name", "again")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "latents.npz is damaged or not ours (ValueError): run 'gamerl encode RUN_DIR' again" in err
+    assert len(err.splitlines()) == 1
+    (run / "latents.npz").write_bytes(latents)
+    assert main(args) == 0  # not "already exists: pass --resume" for a stage that never trained
+    assert [r["step"] for r in read_metrics(run / "controller" / "again")] == [1]
+
+
+def test_evaluate_before_the_first_real_game_evaluation_points_to_the_last_parameters(
+    wm_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopped_early = ("--generations", "10", "--eval-every", "5", "--max-minutes", "1e-6")  # after generation 1
+    assert main(controller_args(wm_run, "--name", "early", *stopped_early)) == 0
+    capsys.readouterr()
+    evaluate = ["evaluate", str(wm_run), "--controller", "early", "--episodes", "1", "--no-progress"]
+    assert main(evaluate) == 2
+    assert "has no best.npz yet (no real-game evaluation has run): pass --params last" in capsys.readouterr().err
+    assert main([*evaluate, "--params", "last"]) == 0

@@ -13,7 +13,7 @@ import pytest
 
 from gamerl.data.datasets import split_episodes
 from gamerl.data.store import RolloutStore, StoreMeta
-from gamerl.errors import ConfigError
+from gamerl.errors import ConfigError, RunDirError
 
 META = StoreMeta(resolution=8, frame_skip=4, action_dim=2, chunk_steps=10)
 
@@ -122,6 +122,14 @@ def test_store_refuses_other_resolution_frame_skip_or_actions(tmp_path: Path, ch
     other = StoreMeta(**{**META.__dict__, **change})
     with pytest.raises(ConfigError, match=message):
         RolloutStore.create_or_open(tmp_path, other)
+
+
+@pytest.mark.parametrize(("content", "what"), [(b"{torn", "is not valid JSON"), (b"\xff\xfe", "is not a text file")])
+def test_a_damaged_store_json_is_one_line(tmp_path: Path, content: bytes, what: str) -> None:
+    write_episodes(tmp_path, 1, [3])
+    (tmp_path / "store.json").write_bytes(content)
+    with pytest.raises(RunDirError, match=f"store.json {what}.*: restore it from a backup, or collect into a new"):
+        RolloutStore.open(tmp_path)
 
 
 def test_split_is_deterministic_and_keeps_a_validation_episode(tmp_path: Path) -> None:

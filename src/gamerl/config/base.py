@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import types
 import typing
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from gamerl.atomic import read_json
 from gamerl.errors import ConfigError
 
 C = TypeVar("C")
@@ -129,7 +129,7 @@ def read_config_file(path: Path, cls: type[C]) -> C | None:
     """The ``cls`` config stored as JSON in ``path`` (by :func:`config_to_dict`); None when there is no file."""
     if not path.is_file():
         return None
-    return config_from_dict(cls, json.loads(path.read_text(encoding="utf-8")))
+    return config_from_dict(cls, read_json(path, "restore it from a backup"))
 
 
 def _flags(names: list[str] | tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gamerl.atomic import read_npz
 from gamerl.data.store import Episode, RolloutStore
 from gamerl.errors import ConfigError, RunDirError
 
@@ -78,8 +79,7 @@ class Latents:
         """Read what :meth:`save` wrote (one-line error if absent)."""
         if not path.is_file():
             raise RunDirError(f"{path} does not exist: run 'gamerl encode RUN_DIR' first")
-        with np.load(path) as data:
-            values = {f.name: data[f.name] for f in dataclasses.fields(cls)}
+        values = read_npz(path, [f.name for f in dataclasses.fields(cls)], "run 'gamerl encode RUN_DIR' again")
         values["resolution"], values["frame_skip"] = int(values["resolution"]), int(values["frame_skip"])
         return cls(**values)
 

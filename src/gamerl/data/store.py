@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from gamerl.atomic import make_writable_folder, write_json_atomic
+from gamerl.atomic import make_writable_folder, read_json, write_json_atomic
 from gamerl.errors import ConfigError, DependencyError, RunDirError
 
 FORMAT = "gamerl-rollouts"
@@ -83,8 +83,8 @@ class RolloutStore:
         meta_path = path / "store.json"
         if not meta_path.is_file():
             raise RunDirError(f"{path} is not a rollout store (no store.json): make one with 'gamerl collect'")
-        data = json.loads(meta_path.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("version") != VERSION:
+        data = read_json(meta_path, "restore it from a backup, or collect into a new --store")
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
             raise RunDirError(f"{meta_path} is not a version-{VERSION} gamerl rollout store")
         return cls(path, StoreMeta(**data["meta"]))
 
@@ -138,7 +138,9 @@ class RolloutStore:
 
     def read_commit(self, shard: str) -> dict[str, Any]:
         """``{"steps": int, "episodes": [...]}`` last committed by ``shard``."""
-        return json.loads((self.path / "shards" / shard / "commit.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        return read_json(  # type: ignore[no-any-return]
+            self.path / "shards" / shard / "commit.json", f"move the shard {shard} out of the store's shards/"
+        )
 
     def episodes(self) -> list[Episode]:
         """Every committed finished episode, in (shard, start) order; re-read each call (new data appears)."""

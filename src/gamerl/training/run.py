@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gamerl.atomic import make_writable_folder
+from gamerl.atomic import make_writable_folder, read_json
 from gamerl.config.base import RunConfig, config_from_dict, config_to_dict
 from gamerl.errors import RunDirError
 
@@ -68,12 +68,7 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
         raise RunDirError(f"run directory {run_dir} does not exist: pass a folder made by 'gamerl train'")
     if not path.is_file():
         raise RunDirError(f"{run_dir} has no {CONFIG_FILE}: it is not a gamerl run directory")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise RunDirError(
-            f"{path} is not valid JSON ({err.msg} at line {err.lineno}): restore it from a backup"
-        ) from None
+    data = read_json(path, "restore it from a backup")
     if not isinstance(data, dict) or not {"system", "config"} <= set(data):
         raise RunDirError(f"{path} lacks 'system'/'config': it was not written by gamerl")
     return data

@@ -31,7 +31,7 @@ from gamerl.algorithms.worldmodels.agent import (
 from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
 from gamerl.algorithms.worldmodels.dream_env import BatchedDream
 from gamerl.algorithms.worldmodels.stages import LATENTS, SYSTEM
-from gamerl.atomic import atomic_write, write_json_atomic
+from gamerl.atomic import atomic_write, read_npz, write_json_atomic
 from gamerl.config.base import config_to_dict, read_config_file, resume_config
 from gamerl.config.worldmodels import ControllerConfig, KeptParams
 from gamerl.data.datasets import Latents
@@ -171,7 +171,7 @@ class ControllerTrainer:
     """The state of one controller stage's training; :meth:`run` trains until the budget is spent."""
 
     def __init__(self, stage: ControllerStage, resume: bool = False) -> None:
-        """A fresh search (the stage's config written) or, ``resume``, the one in its last checkpoint."""
+        """A fresh search or, ``resume``, the one in its last checkpoint."""
         self.stage, self.config, self.spec, self.out = stage, stage.config, stage.spec, stage.out
         config = stage.config
         self.levels = resolve_levels(stage.env_id, config.levels)
@@ -187,7 +187,6 @@ class ControllerTrainer:
             self.level_index, self.best_score, self.elapsed = data["level_index"], data["best_score"], data["elapsed"]
         else:
             self.out.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.out / "config.json", config_to_dict(config))
             self.evolution = Evolution.start(
                 np.zeros(self.spec.n_params),
                 config.sigma0,
@@ -239,7 +238,11 @@ class ControllerTrainer:
             )
 
     def checkpoint(self) -> None:
-        """Everything needed to continue exactly: CMA-ES (and its RNG), our RNG, the curriculum, timers."""
+        """Everything needed to continue exactly: CMA-ES (and its RNG), our RNG, the curriculum, timers. The
+        first one also writes the stage's ``config.json``, so a stage that failed before finishing a
+        generation (a damaged latents file, a worker that cannot start) is started again by the same command."""
+        if not (self.out / "config.json").is_file():
+            write_json_atomic(self.out / "config.json", config_to_dict(self.config))
         save_checkpoint(
             self.out / CHECKPOINT,
             SYSTEM,
@@ -327,8 +330,13 @@ def load_params(stage_dir: Path, which: KeptParams = "best") -> np.ndarray:
     distribution mean after the last checkpointed generation."""
     path = Path(stage_dir) / (BEST if which == "best" else CHECKPOINT)
     if not path.is_file():
+        if which == "best" and (Path(stage_dir) / CHECKPOINT).is_file():
+            raise RunDirError(
+                f"{stage_dir} has no {BEST} yet (no real-game evaluation has run): "
+                "pass --params last for the CMA-ES mean, or train past --eval-every"
+            )
         raise RunDirError(f"{stage_dir} has no {path.name}: train the controller first ('gamerl train controller')")
     if which == "last":
         return Evolution.mean_of(load_checkpoint(path, SYSTEM)["evolution"])
-    with np.load(path) as data:
-        return np.asarray(data["params"], np.float32)
+    params = read_npz(path, ["params"], "pass --params last for the CMA-ES mean, or train the controller again")
+    return np.asarray(params["params"], np.float32)

@@ -6,11 +6,10 @@ and action size; later stages refuse a store or latents made at another resoluti
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from gamerl.atomic import write_json_atomic
+from gamerl.atomic import read_json, write_json_atomic
 from gamerl.data.store import RolloutStore
 from gamerl.errors import ConfigError, RunDirError
 
@@ -44,7 +43,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
         raise RunDirError(f"{run_dir} is not a World Models run (no {MANIFEST}): start one with 'gamerl train vae'")
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return read_json(path, "restore it from a backup")  # type: ignore[no-any-return]
 
 
 def open_matching_store(run_dir: Path, store_path: Path | None) -> RolloutStore:
