@@ -38,7 +38,7 @@ def load_checkpoint(path: Path, system: str) -> dict[str, Any]:
         data = torch.load(path, map_location="cpu", weights_only=False)
     except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, OSError, ValueError) as err:
         raise CheckpointError(
-            f"checkpoint {path} is corrupt ({type(err).__name__}): delete it and resume from an earlier one"
+            f"checkpoint {path} is corrupt ({type(err).__name__}): restore it from a backup, or start a new run"
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gamerl checkpoint: pass a file written by gamerl")
