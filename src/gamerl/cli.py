@@ -247,6 +247,9 @@ def _plot(args: list[str]) -> None:
         what = f"'{key}'" if key else "a main curve (" + ", ".join(MAIN_CURVES) + ")"
         raise GamerlError(f"no run logged {what}: pass --key with one they logged: {shown}")
     print(f"figure: {parsed.out} ({key})")
+    left_out = [str(run_dir) for run_dir in runs if key not in logged_keys([run_dir])]
+    if left_out:
+        print(f"left out, having logged no {key}: {', '.join(left_out)}")
 
 
 def _worldmodels(handler: str, args: list[str]) -> None:

@@ -15,6 +15,7 @@ from gamerl.config.ppo import PPOConfig
 from gamerl.config.worldmodels import ControllerConfig, MDNConfig, VAEConfig
 from gamerl.errors import ConfigError
 from gamerl.evaluation.evaluate import evaluate_run
+from gamerl.training.logger import MetricLogger
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +251,14 @@ def test_a_negative_seed_is_one_line(trained_run, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "seed must be >= 0, got -1" in err and len(err.splitlines()) == 1
+
+
+def test_plot_names_the_runs_left_out_for_lacking_the_key(trained_run, tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    with MetricLogger(other) as logger:
+        logger.log(1, {"train/vae_loss": 1.0})
+    assert main(["plot", str(trained_run), str(other), "--out", str(tmp_path / "c.png")]) == 0
+    out = capsys.readouterr().out
+    assert f"left out, having logged no rollout/running_reward: {other}" in out
+    assert (tmp_path / "c.png").is_file()
