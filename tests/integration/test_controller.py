@@ -156,3 +156,19 @@ def test_evaluate_before_the_first_real_game_evaluation_points_to_the_last_param
     assert main(evaluate) == 2
     assert "has no best.npz yet (no real-game evaluation has run): pass --params last" in capsys.readouterr().err
     assert main([*evaluate, "--params", "last"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--temperature", "-1", "temperature must be > 0, got -1.0"),
+        ("--steps", "0", "steps must be >= 1, got 0"),
+        ("--episode", "99", "the store has 2 episodes, no episode 99: pass --episode 0"),
+    ],
+)
+def test_dream_refuses_a_bad_value_in_one_line(
+    wm_run: Path, flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dream", str(wm_run), flag, value]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1

@@ -16,6 +16,8 @@ import torch
 from gamerl.algorithms.worldmodels.mdn import load_mdn
 from gamerl.algorithms.worldmodels.stages import open_matching_store
 from gamerl.algorithms.worldmodels.vae import load_vae, reconstruct
+from gamerl.config.base import require
+from gamerl.errors import ConfigError
 from gamerl.evaluation.wm_figures import prediction_strip, save_gif, to_uint8
 from gamerl.models.mdn_rnn import MDNRNNCell, sample_next
 from gamerl.models.vae import ConvVAE, frames_to_input
@@ -57,11 +59,23 @@ def dream(
     seed: int = 0,
     episode: int = 0,
 ) -> DreamResult:
-    """Write the prediction strip (``steps`` predicted frames) and a ``gif_steps``-step dream GIF."""
+    """Write the prediction strip (``steps`` predicted frames) and a ``gif_steps``-step dream GIF, starting
+    from the first frame of the store's ``episode``; a bad value is a one-line error before any work."""
+    require(
+        [
+            (steps >= 1, f"steps must be >= 1, got {steps}: pass --steps 8"),
+            (gif_steps >= 1, f"gif_steps must be >= 1, got {gif_steps}: pass --gif-steps 60"),
+            (temperature > 0, f"temperature must be > 0, got {temperature}: pass --temperature 1.0"),
+            (seed >= 0, f"seed must be >= 0, got {seed}: pass --seed 0"),
+        ]
+    )
     run_dir = Path(run_dir)
     store = open_matching_store(run_dir, None)
+    episodes = store.episodes()
+    if not 0 <= episode < len(episodes):
+        raise ConfigError(f"the store has {len(episodes)} episodes, no episode {episode}: pass --episode 0")
     vae, cell = load_vae(run_dir), load_mdn(run_dir, cell=True)
-    ep = store.episodes()[episode]
+    ep = episodes[episode]
     data = store.read_episode(ep)
     n = min(steps, ep.length - 1)
     true = data["frames"][: n + 1]
