@@ -159,16 +159,19 @@ def test_evaluate_before_the_first_real_game_evaluation_points_to_the_last_param
 
 
 @pytest.mark.parametrize(
-    ("flag", "value", "message"),
+    ("command", "flag", "value", "message"),
     [
-        ("--temperature", "-1", "temperature must be > 0, got -1.0"),
-        ("--steps", "0", "steps must be >= 1, got 0"),
-        ("--episode", "99", "the store has 2 episodes, no episode 99: pass --episode 0"),
+        ("dream", "--temperature", "-1", "temperature must be > 0, got -1.0"),
+        ("dream", "--steps", "0", "steps must be >= 1, got 0"),
+        ("dream", "--episode", "99", "the store has 2 episodes, no episode 99: pass --episode 0"),
+        ("encode", "--batch-size", "0", "batch_size must be >= 1, got 0"),
+        ("evaluate", "--episodes", "0", "episodes must be >= 1, got 0"),
+        ("evaluate", "--workers", "-1", "workers must be >= 0, got -1"),
     ],
 )
-def test_dream_refuses_a_bad_value_in_one_line(
-    wm_run: Path, flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+def test_a_bad_value_is_refused_in_one_line(
+    wm_run: Path, command: str, flag: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["dream", str(wm_run), flag, value]) == 2
+    assert main([command, str(wm_run), flag, value]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.splitlines()) == 1

@@ -23,6 +23,8 @@ def encode_store(
 ) -> Latents:
     """Encode the run's store (or a matching ``store_path``) with the run's V on ``device`` (see
     :func:`~gamerl.training.device.resolve_device`); write and return latents."""
+    if batch < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch}: pass --batch-size 256")
     torch.set_num_threads(threads)
     model = load_vae(run_dir).to(resolve_device(device))
     store = open_matching_store(run_dir, store_path)

@@ -20,6 +20,7 @@ from gamerl.algorithms.worldmodels.control import ControllerStage, load_params, 
 from gamerl.atomic import write_json_atomic
 from gamerl.config.worldmodels import KeptParams
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
+from gamerl.errors import ConfigError
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.evolution.evaluators import RolloutResult, RolloutTask
@@ -41,6 +42,10 @@ def evaluate_controller(
     """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary.
 
     ``progress`` shows a bar of the episodes played."""
+    if episodes < 1:
+        raise ConfigError(f"episodes must be >= 1, got {episodes}: pass --episodes 100")
+    if workers < 0:
+        raise ConfigError(f"workers must be >= 0, got {workers}: pass --workers 2 (0: play in this process)")
     stage = ControllerStage.read(run_dir, name)
     params = load_params(stage.out, which)
     tasks = [RolloutTask(0, params, EVAL_SEED_BASE + seed + i) for i in range(episodes)]
