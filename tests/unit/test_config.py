@@ -51,6 +51,8 @@ class _OneField:
         ("in [0, 1)", 1.0, False),
         ("in (0, 1)", 0.5, True),
         ("in (0, 1)", -0.5, False),
+        ("> 0", float("inf"), False),  # a budget of inf minutes broke the progress bar's time left
+        ("in [0, 1]", float("nan"), False),
     ],
 )
 def test_field_check_applies_the_rule_it_names(rule, value, ok):
@@ -75,6 +77,9 @@ def test_field_check_message_names_the_flag_and_a_fix():
         (PPOConfig, "value_lr", 0.0),
         (PPOConfig, "derk_timeout_s", 0.0),
         (PPOConfig, "max_minutes", -1.0),
+        (PPOConfig, "max_minutes", float("inf")),
+        (PGConfig, "seed", -1),
+        (VAEConfig, "seed", -1),
         (lambda **kw: CollectConfig(store=Path("s"), **kw), "stickiness", 1.0),
         (lambda **kw: CollectConfig(store=Path("s"), **kw), "chunk_steps", 0),
         (VAEConfig, "z_dim", 0),
@@ -117,3 +122,9 @@ def test_unknown_key_is_refused():
     data["latent_size"] = 32
     with pytest.raises(ConfigError, match="latent_size"):
         config_from_dict(PGConfig, data)
+
+
+def test_ppo_minibatches_cannot_outnumber_a_rollouts_samples():
+    PPOConfig(num_envs=4, num_steps=8, minibatches=32)
+    with pytest.raises(ConfigError, match=r"minibatches must be <= num_envs x num_steps.*\(4 x 8\), got 33"):
+        PPOConfig(num_envs=4, num_steps=8, minibatches=33)

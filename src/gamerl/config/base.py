@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -68,7 +69,7 @@ def field_check(config: Any, name: str, rule: str, example: object = None) -> tu
     """The check of the numeric field ``name`` of a config dataclass against ``rule`` (``'>= 1'``, ``'> 0'``,
     ``'in [0, 1)'``), as (ok, one-line message). The message names the flag and a value to pass: ``example``
     or else the field's default; a field whose default is None (left out) may also be left out, and a None
-    value passes."""
+    value passes. NaN and infinities never pass."""
     value = getattr(config, name)
     default = next(field.default for field in dataclasses.fields(config) if field.name == name)
     flag = "--" + name.replace("_", "-")
@@ -76,7 +77,8 @@ def field_check(config: Any, name: str, rule: str, example: object = None) -> tu
     fix = f"pass {flag} {shown}" if shown not in (None, dataclasses.MISSING) else f"pass {flag} with a value {rule}"
     if default is None:
         fix += " or leave it out"
-    return value is None or _satisfies(value, rule), f"{name} must be {rule}, got {value}: {fix}"
+    ok = value is None or (math.isfinite(value) and _satisfies(value, rule))
+    return ok, f"{name} must be {rule}, got {value}: {fix}"
 
 
 def require(checks: list[tuple[bool, str]]) -> None:

@@ -125,6 +125,11 @@ class PPOConfig(RunConfig):
                 field_check(self, "value_lr", "> 0"),
                 field_check(self, "epochs", ">= 1"),
                 field_check(self, "minibatches", ">= 1"),
+                (
+                    self.minibatches <= self.num_envs * self.num_steps,
+                    f"minibatches must be <= num_envs x num_steps, the samples of a rollout "
+                    f"({self.num_envs} x {self.num_steps}), got {self.minibatches}: pass fewer --minibatches",
+                ),
                 field_check(self, "max_grad_norm", "> 0"),
                 (
                     all(h >= 1 for h in self.policy_hidden + self.value_hidden),
