@@ -1,6 +1,6 @@
 """Our files on disk: atomic writes (a temporary file beside the target, fsync, then ``os.replace``, so a
 crash mid-write leaves the previous file intact, never a truncated one), folders checked before work
-that writes there, and JSON read back with one-line errors."""
+that writes there, and JSON and .npz files read back with one-line errors."""
 
 from __future__ import annotations
 
