@@ -114,6 +114,14 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path: Path) -> None:
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     with pytest.raises(CheckpointError, match="other observations or actions"):
         train_ppo(_config(tmp_path, updates=1, run_name="bad", init_from=source, env_id="Acrobot-v1"))
+    wider = _config(tmp_path, updates=1, run_name="wider", init_from=source, policy_hidden=(8,))
+    with pytest.raises(CheckpointError, match="has networks of another shape: pass its --policy-hidden 64 64"):
+        train_ppo(wider)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        train_ppo(dataclasses.replace(wider, init_from=tmp_path / "nothing"))
+    # a refused start takes its run directory back, so the same command works once the cause is fixed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src", "tuned"]
+    train_ppo(dataclasses.replace(wider, policy_hidden=(64, 64)))
 
 
 def test_cli_train_evaluate_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

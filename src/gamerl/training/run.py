@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +61,19 @@ def discard_unstarted_run(run_dir: Path) -> bool:
     (run_dir / CONFIG_FILE).unlink()
     run_dir.rmdir()
     return True
+
+
+@contextlib.contextmanager
+def discard_on_error(run_dir: Path, fresh: bool) -> Iterator[None]:
+    """An error inside the block takes back a ``fresh`` run directory that holds nothing but what
+    :func:`new_run_dir` wrote (:func:`discard_unstarted_run`), so the same command can be run again once the
+    cause is fixed; a resumed run's directory is never touched."""
+    try:
+        yield
+    except BaseException:
+        if fresh:
+            discard_unstarted_run(run_dir)
+        raise
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:

@@ -127,6 +127,26 @@ def model_from_checkpoint(data: dict[str, Any]) -> tuple[ActorCritic, PPOConfig]
     return model, config
 
 
+def start_from(
+    model: ActorCritic,
+    source: tuple[ActorCritic, PPOConfig],
+    obs_shape: tuple[int, ...],
+    heads: list[Head],
+    path: Path,
+) -> None:
+    """Copy the weights of ``source`` (a model and the config it was trained with, from ``path``) into ``model``
+    to fine-tune them; weights of another env or another network shape are a one-line error."""
+    weights, trained = source
+    check_compatible(weights, obs_shape, heads, path)
+    mine, theirs = model.state_dict(), weights.state_dict()
+    if mine.keys() != theirs.keys() or any(mine[k].shape != theirs[k].shape for k in mine):
+        shape = f"--policy-hidden {' '.join(map(str, trained.policy_hidden))} "
+        shape += f"--value-hidden {' '.join(map(str, trained.value_hidden))}"
+        shape += " --share-encoder" if trained.share_encoder else " --no-share-encoder"
+        raise CheckpointError(f"{path} has networks of another shape: pass its {shape}")
+    model.load_state_dict(theirs)
+
+
 def check_compatible(model: ActorCritic, obs_shape: tuple[int, ...], heads: list[Head], source: Path) -> None:
     """Refuse weights made for another observation shape or action heads (one-line error)."""
     if model.obs_shape != tuple(obs_shape) or model.heads != heads:

@@ -25,11 +25,11 @@ from gamerl.algorithms.ppo.session import (
     LAST,
     SYSTEM,
     build_model,
-    check_compatible,
     load_model,
     make_agent_env,
     model_payload,
     open_run,
+    start_from,
     write_snapshot,
 )
 from gamerl.config.ppo import PPOConfig
@@ -40,7 +40,7 @@ from gamerl.training.cpu_kernels import fast_cpu_matmul, single_threaded_blas
 from gamerl.training.device import resolve_device
 from gamerl.training.logger import MetricLogger
 from gamerl.training.progress import TrainingProgress
-from gamerl.training.run import discard_unstarted_run
+from gamerl.training.run import discard_on_error
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
 from gamerl.training.sitting import Sitting
 
@@ -176,6 +176,7 @@ def explained_variance(values: np.ndarray, returns: np.ndarray) -> float:
 def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     """Train (or resume) a PPO run; return its run directory."""
     device = resolve_device(config.device)  # before open_run: a missing GPU leaves no run directory
+    source = load_model(config.init_from) if resume is None and config.init_from is not None else None  # as well
     run_dir, config, checkpoint = open_run(config, resume)
     torch.set_num_threads(config.torch_threads)
     action_rng = seed_everything(config.seed)  # a NumpyActor's samples
@@ -184,18 +185,14 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
     if checkpoint is not None:
         counters = dict(checkpoint["counters"])
     # a resumed run restarts its games with a seed of its own so it does not replay the first ones
-    try:
+    with discard_on_error(run_dir, fresh=checkpoint is None):
         env = make_agent_env(config, run_dir, seed=config.seed + 1000 * counters["updates"])
-    except BaseException:
-        if checkpoint is None:
-            discard_unstarted_run(run_dir)  # so the same command can be run again once the cause is fixed
-        raise
     try:
         model = build_model(config, env.obs_shape, env.heads)
-        if checkpoint is None and config.init_from is not None:
-            source, _ = load_model(config.init_from)
-            check_compatible(source, env.obs_shape, env.heads, config.init_from)
-            model.load_state_dict(source.state_dict())
+        if source is not None:
+            assert config.init_from is not None
+            with discard_on_error(run_dir, fresh=True):
+                start_from(model, source, env.obs_shape, env.heads, config.init_from)
         model.to(device)
         optimizers = make_optimizers(model, config)
         if checkpoint is not None:
