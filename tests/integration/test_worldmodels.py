@@ -134,3 +134,15 @@ def test_tiny_pipeline(env_id: str, package: str, actions: int, tmp_path: Path, 
     )
     assert main(["encode", str(run), "--store", str(other)]) == 2
     assert "holds 128 px frames at frame skip 4, not 64 px" in capsys.readouterr().err
+
+
+def test_a_batch_larger_than_the_training_frames_is_refused_before_the_run_directory(
+    wm_run: Path, tmp_path: Path, capsys
+) -> None:
+    store = wm_run.parent.parent / "store"
+    argv = ["train", "vae", "--store", str(store), "--runs-dir", str(tmp_path), "--run-name", "v"]
+    for _ in range(2):  # the same command again: not 'already holds a run'
+        assert main([*argv, "--batch-size", "100000", "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "training frames, fewer than one batch of 100000: collect more data or pass a smaller" in err
+    assert list(tmp_path.iterdir()) == []

@@ -91,6 +91,13 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
     episodes = store.episodes()
     if not episodes:
         raise ConfigError(f"store {store.path} has no finished episodes yet: run 'gamerl collect' first")
+    train_episodes = split_episodes(episodes, config.validation_fraction)[0]
+    train_frames = min(sum(e.length for e in train_episodes), config.buffer_frames)  # what load_frames loads
+    if train_frames < config.batch_size:  # before the run directory, which would block the same command
+        raise ConfigError(
+            f"only {train_frames} training frames, fewer than one batch of {config.batch_size}: "
+            "collect more data or pass a smaller --batch-size"
+        )
     model = build_vae(store.meta.resolution, config.z_dim).to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -134,8 +141,6 @@ def train_vae(config: VAEConfig, resume: Path | None = None) -> Path:
             train_eps, val_eps = split_episodes(store.episodes(), config.validation_fraction)
             frames = torch.from_numpy(load_frames(store, train_eps, config.buffer_frames, rng))
             val_frames = load_frames(store, val_eps, VALIDATION_FRAMES, np.random.default_rng(config.seed))
-            if len(frames) < config.batch_size:
-                raise ConfigError(f"only {len(frames)} training frames, fewer than one batch: collect more data")
             order = torch.from_numpy(rng.permutation(len(frames)))
             model.train()
             tick, sums, batches, completed = time.perf_counter(), np.zeros(3), 0, True
