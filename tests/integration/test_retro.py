@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("stable_retro")
 
 from gamerl.algorithms.worldmodels.bk2 import import_movie  # noqa: E402
+from gamerl.cli import main  # noqa: E402
 from gamerl.data.store import RolloutStore, StoreMeta  # noqa: E402
 from gamerl.envs.retro import SONIC_BUTTONS, check_rom, contest_levels, make_retro  # noqa: E402
 from gamerl.envs.wrappers import resize_nearest  # noqa: E402
@@ -113,3 +114,13 @@ def test_bk2_recording_imports_at_the_agent_frame_skip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(data["frames"], np.stack(seen))
     np.testing.assert_allclose(data["rewards"], rewards)
     assert episode.meta["policy"] == "bk2" and episode.meta["frame_skip"] == 4
+
+
+def test_a_damaged_movie_is_named_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    movie = tmp_path / "damaged.bk2"
+    movie.write_bytes(b"not a movie")
+    argv = ["collect", "--policy", "bk2", "--movies", str(movie), "--store", str(tmp_path / "s"), "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{movie} is not a readable .bk2 movie: record it again or leave it out of --movies" in err
+    assert len(err.splitlines()) == 1

@@ -46,7 +46,10 @@ def pad_to_buttons(keys: np.ndarray, pad: list[str], game: str) -> np.ndarray:
 def import_movie(path: Path, writer: ShardWriter, frame_skip: int, resolution: int) -> int:
     """Replay one movie and append it to ``writer`` as one episode; return its agent steps."""
     retro = _retro()
-    movie = retro.Movie(str(path))
+    try:
+        movie = retro.Movie(str(path))
+    except RuntimeError:  # stable-retro's "Could not load movie", which does not name the file
+        raise ConfigError(f"{path} is not a readable .bk2 movie: record it again or leave it out of --movies") from None
     game = movie.get_game()
     check_rom(game)
     movie.step()
