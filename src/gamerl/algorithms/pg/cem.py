@@ -13,14 +13,11 @@ import numpy as np
 import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from gamerl.algorithms.pg.session import finish_run, make_env, open_run, write_checkpoint
+from gamerl.algorithms.pg.session import finish_run, make_env, open_run, sitting_of, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.models.policies import PixelPolicy
-from gamerl.training.logger import MetricLogger
-from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
-from gamerl.training.sitting import Sitting
 
 
 def candidate_actions(candidates: torch.Tensor, obs: np.ndarray, hidden: int, rng: np.random.Generator) -> np.ndarray:
@@ -83,18 +80,7 @@ def train_cem(config: PGConfig, resume: Path | None = None) -> Path:
                 },
             )
 
-        with (
-            Sitting("generation", config.max_minutes, counters["elapsed"]) as sitting,
-            MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(
-                config.episodes,
-                "episodes",
-                config.progress,
-                counters["episodes"],
-                sitting.budget_s,
-                steps=counters["steps"],
-            ) as progress,
-        ):
+        with sitting_of(run_dir, config, counters, "generation", checkpoint is not None) as (sitting, logger, progress):
             while counters["episodes"] < config.episodes and not sitting.should_stop():
                 # 1. sample a generation and play one full game with each candidate
                 noise = torch.from_numpy(rng.standard_normal((pop, mean.numel()), dtype=np.float32))

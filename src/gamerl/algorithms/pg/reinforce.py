@@ -16,16 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from gamerl.algorithms.pg.episodes import Episode, EpisodeBuffer, SparseFrame, sparse_frames, split_nonzeros
-from gamerl.algorithms.pg.session import finish_run, make_env, open_run, write_checkpoint
+from gamerl.algorithms.pg.session import finish_run, make_env, open_run, sitting_of, write_checkpoint
 from gamerl.config.base import config_to_dict
 from gamerl.config.pg import PGConfig
 from gamerl.data.returns import discounted_returns, standardize
 from gamerl.errors import TrainingError
 from gamerl.models.policies import ActingWeights, PixelPolicy, p_up_from_nonzeros
-from gamerl.training.logger import MetricLogger
-from gamerl.training.progress import TrainingProgress
 from gamerl.training.seeding import restore_rng_state, rng_state, seed_everything
-from gamerl.training.sitting import Sitting
 
 
 def episode_advantages(
@@ -111,18 +108,7 @@ def train_reinforce(config: PGConfig, resume: Path | None = None) -> Path:
                 },
             )
 
-        with (
-            Sitting("step", config.max_minutes, counters["elapsed"]) as sitting,
-            MetricLogger(run_dir, resume_step=counters["steps"] if checkpoint else None) as logger,
-            TrainingProgress(
-                config.episodes,
-                "episodes",
-                config.progress,
-                counters["episodes"],
-                sitting.budget_s,
-                steps=counters["steps"],
-            ) as progress,
-        ):
+        with sitting_of(run_dir, config, counters, "step", checkpoint is not None) as (sitting, logger, progress):
             steps_at_log, time_at_log = counters["steps"], sitting.elapsed
             while counters["episodes"] < config.episodes and not sitting.should_stop():
                 # 1. play one step of every game with one forward pass over all of them

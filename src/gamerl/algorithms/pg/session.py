@@ -1,7 +1,10 @@
-"""What REINFORCE and CEM share around their loops: the run directory, the env, checkpoints, figures."""
+"""What REINFORCE and CEM share around their loops: the run directory, the env, a sitting's stop rules, logger
+and progress bar, checkpoints, figures."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,10 @@ from gamerl.envs.registry import resolve_factory
 from gamerl.errors import CheckpointError
 from gamerl.models.policies import PixelPolicy
 from gamerl.training.checkpoints import load_checkpoint, save_checkpoint
+from gamerl.training.logger import MetricLogger
+from gamerl.training.progress import TrainingProgress
 from gamerl.training.run import load_run_config, new_run_dir
+from gamerl.training.sitting import Sitting
 
 SYSTEM = "pg"
 ENV_IDS = ("ALE/Pong-v5",)
@@ -65,6 +71,28 @@ def load_policy(run_dir: Path) -> tuple[PixelPolicy, PGConfig]:
             f"({type(err).__name__}): it was written for another model"
         ) from None
     return policy, config
+
+
+@contextlib.contextmanager
+def sitting_of(
+    run_dir: Path, config: PGConfig, counters: dict[str, Any], unit: str, resumed: bool
+) -> Iterator[tuple[Sitting, MetricLogger, TrainingProgress]]:
+    """One sitting of the PG run in ``run_dir`` (REINFORCE or CEM) at ``counters``: its stop rules (Ctrl-C
+    after the ``unit`` in progress, ``--max-minutes``), its metric logger (a ``resumed`` run's records after the
+    checkpoint dropped) and its progress bar over episodes."""
+    with (
+        Sitting(unit, config.max_minutes, counters["elapsed"]) as sitting,
+        MetricLogger(run_dir, resume_step=counters["steps"] if resumed else None) as logger,
+        TrainingProgress(
+            config.episodes,
+            "episodes",
+            config.progress,
+            counters["episodes"],
+            sitting.budget_s,
+            steps=counters["steps"],
+        ) as progress,
+    ):
+        yield sitting, logger, progress
 
 
 def finish_run(run_dir: Path, policy: PixelPolicy) -> None:
