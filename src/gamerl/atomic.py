@@ -47,9 +47,9 @@ def make_writable_folder(folder: Path, flag: str) -> Path:
     return folder
 
 
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` atomically."""
-    return atomic_write(path, lambda f: f.write(json.dumps(data).encode("utf-8")))
+def write_json_atomic(path: Path, data: Any, indent: int | None = None) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically (``indent``: pretty-printed, for files people read)."""
+    return atomic_write(path, lambda f: f.write(json.dumps(data, indent=indent).encode("utf-8")))
 
 
 def read_json(path: Path, fix: str) -> Any:

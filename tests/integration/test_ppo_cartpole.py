@@ -102,6 +102,10 @@ def test_evaluate_a_kept_update(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert any((first[k] != second[k]).any() for k in first)
     evaluate_ppo(run_dir, episodes=2, update=1)
     assert (run_dir / "eval" / "results_env_sampled_update1_seed12345.json").exists()
+    evaluate_ppo(run_dir, episodes=3, update=1)  # other settings, same name: written beside, not over it
+    evaluate_ppo(run_dir, episodes=2, update=1)  # the first evaluation again: its own file
+    saved = {p.name: json.loads(p.read_text())["episodes"] for p in (run_dir / "eval").iterdir()}
+    assert saved == {"results_env_sampled_update1_seed12345.json": 2, "results_env_sampled_update1_seed12345_2.json": 3}
     assert main(["evaluate", str(run_dir), "--episodes", "2", "--update", "9"]) == 2
     err = capsys.readouterr().err
     assert "kept no weights after update 9 (kept: updates 1 to 2, 2 files)" in err and len(err.splitlines()) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ from gamerl.algorithms.pg.episodes import split_nonzeros
 from gamerl.algorithms.pg.reinforce import sample_actions
 from gamerl.algorithms.pg.session import load_policy, make_env
 from gamerl.errors import ConfigError
+from gamerl.evaluation.results import save_result, weights_digest
 from gamerl.training.progress import TrainingProgress
 
 
@@ -81,17 +81,8 @@ def evaluate_run(
             steps += slots
             bar.update(len(rewards), steps)
     result = EvalResult(rewards, lengths)
-    out = Path(run_dir) / "eval" / f"results_seed{seed}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "episodes": episodes,
-        "repeat_action_probability": sticky,
-        "seed": seed,
-        "greedy": greedy,
-        "mean": result.mean,
-        "std": result.std,
-        "episode_rewards": rewards,
-        "episode_lengths": lengths,
-    }
-    out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    settings = {"weights": weights_digest(policy.state_dict().values()), "episodes": episodes, "seed": seed}
+    settings |= {"greedy": greedy, "repeat_action_probability": sticky, "num_envs": slots}
+    record = {**settings, "mean": result.mean, "std": result.std, "episode_rewards": rewards}
+    save_result(Path(run_dir) / "eval" / f"results_seed{seed}.json", {**record, "episode_lengths": lengths}, settings)
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,7 @@ from gamerl.algorithms.ppo.session import SYSTEM, load_model, make_agent_env, mo
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
 from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS
 from gamerl.errors import ConfigError
+from gamerl.evaluation.results import save_result, weights_digest
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.training.checkpoints import load_checkpoint
 from gamerl.training.progress import TrainingProgress
@@ -122,7 +122,9 @@ def evaluate_ppo(
     progress: bool = True,
 ) -> dict[str, float]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
-    summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json``.
+    summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json`` (``…_2.json`` and on when
+    that file holds an evaluation with other settings, such as another checkpoint opponent: see
+    :func:`~gamerl.evaluation.results.save_result`).
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
@@ -156,11 +158,13 @@ def evaluate_ppo(
         label = f"{opponent}_{Path(reward).stem}"
         label += items_label(config.team_items, config.opponent_items)
     name = f"results_{label}_{'greedy' if greedy else 'sampled'}_update{update}_seed{seed}.json"
-    out = Path(run_dir) / "eval" / name
-    out.parent.mkdir(parents=True, exist_ok=True)
     items = {"team_items": config.team_items, "opponent_items": config.opponent_items}
-    record = {**summary, "games": games, "greedy": greedy, **items}
-    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    settings: dict[str, object] = {"weights": weights_digest(model.state_dict().values()), "update": update}
+    settings |= {"episodes": episodes, "seed": seed, "greedy": greedy, "num_envs": num_envs}
+    if config.env_id == DERK_ENV_ID:
+        checkpoint_file = None if opponent_checkpoint is None else Path(opponent_checkpoint).resolve()
+        settings |= {"opponent": opponent, "opponent_checkpoint": checkpoint_file, "reward": reward, **items}
+    save_result(Path(run_dir) / "eval" / name, {**summary, "games": games, "greedy": greedy, **items}, settings)
     return summary
 
 

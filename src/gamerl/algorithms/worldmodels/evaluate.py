@@ -17,10 +17,10 @@ import numpy as np
 from gamerl.algorithms.worldmodels.agent import WorldModelAgent, run_game
 from gamerl.algorithms.worldmodels.collect import make_env, resolve_levels
 from gamerl.algorithms.worldmodels.control import ControllerStage, load_params, make_evaluator
-from gamerl.atomic import write_json_atomic
 from gamerl.config.worldmodels import KeptParams
 from gamerl.envs.retro import SONIC_GAMES, contest_levels, game_levels
 from gamerl.errors import ConfigError
+from gamerl.evaluation.results import save_result, weights_digest
 from gamerl.evaluation.retro_contest import ContestReport, baseline_policy, evaluate_contest
 from gamerl.evaluation.videofile import video_path, write_video
 from gamerl.evolution.evaluators import RolloutResult, RolloutTask
@@ -72,7 +72,8 @@ def evaluate_controller(
         "steps": [r.steps for r in results],
         "seeds": [r.seed for r in results],
     }
-    write_json_atomic(stage.out / "eval" / f"results{_suffix(which)}_seed{seed}.json", summary)
+    settings = {"weights": weights_digest([params]), "params": which, "episodes": episodes, "seed": seed}
+    save_result(stage.out / "eval" / f"results{_suffix(which)}_seed{seed}.json", summary, settings)
     return summary
 
 
