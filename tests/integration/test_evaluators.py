@@ -110,3 +110,15 @@ def test_a_rollout_that_raises_is_one_clear_error(tmp_path: Path) -> None:
     with LocalPoolEvaluator(factory, workers=1, timeout_s=30) as pool:
         with pytest.raises(EvaluationError, match="a rollout failed: ValueError: bad params"):
             pool.evaluate(tasks())
+
+
+def test_a_ray_cluster_that_cannot_be_reached_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+    from gamerl.errors import DependencyError
+    from gamerl.evolution.ray_evaluator import RayEvaluator
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()
+    with pytest.raises(DependencyError, match="cannot reach a Ray cluster at --address auto") as info:
+        RayEvaluator(ToyFactory(ToyRollouts()), workers=1, address="auto")  # no cluster runs here
+    assert "\n" not in str(info.value)

@@ -58,7 +58,13 @@ class RayEvaluator(PoolEvaluator):
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address is None:
                 options["num_cpus"] = workers
-            ray.init(address=address, **options)
+            try:
+                ray.init(address=address, **options)
+            except ConnectionError as err:
+                raise DependencyError(
+                    f"cannot reach a Ray cluster at --address {address} ({str(err).split('.')[0]}): start the "
+                    "cluster first ('ray start --head'), or leave --address out for a local one"
+                ) from None
         self.ray, self.factory = ray, factory
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0)(_Actor)
         self.actors: dict[int, Any] = {}
