@@ -132,6 +132,14 @@ def test_a_damaged_store_json_is_one_line(tmp_path: Path, content: bytes, what: 
         RolloutStore.open(tmp_path)
 
 
+def test_a_store_under_a_file_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("data")
+    with pytest.raises(RunDirError, match=r"cannot write in .*file/shards \(a file is in the way\): pass --store"):
+        RolloutStore.create_or_open(blocker, META)
+    assert blocker.read_text() == "data"
+
+
 def test_split_is_deterministic_and_keeps_a_validation_episode(tmp_path: Path) -> None:
     write_episodes(tmp_path, 1, [3, 4, 5, 6])
     episodes = RolloutStore.open(tmp_path).episodes()
