@@ -226,7 +226,7 @@ def _plot(args: list[str]) -> None:
     parsed = tyro.cli(PlotArgs, args=args, prog="gamerl plot")
     from gamerl.atomic import make_writable_folder
     from gamerl.errors import RunDirError
-    from gamerl.evaluation.figures import MAIN_CURVES, logged_keys, main_curve, plot_learning_curve
+    from gamerl.evaluation.figures import MAIN_CURVES, logged_keys, main_curve, plot_learning_curve, sorted_keys
 
     if not parsed.run_dirs:
         raise RunDirError("no run to plot: pass one or more run directories made by 'gamerl train'")
@@ -238,7 +238,8 @@ def _plot(args: list[str]) -> None:
             what = "does not exist" if not run_dir.exists() else "has no metrics.jsonl"
             raise RunDirError(f"{run_dir} {what}: pass a run directory made by 'gamerl train' (or one of its stages)")
     runs = list(parsed.run_dirs)
-    keys = logged_keys(runs)
+    by_run = logged_keys(runs)
+    keys = sorted_keys(set().union(*by_run.values()))
     key = parsed.key or main_curve(keys)
     if key is None or plot_learning_curve(runs, parsed.out, key) is None:
         if not keys:
@@ -247,7 +248,7 @@ def _plot(args: list[str]) -> None:
         what = f"'{key}'" if key else "a main curve (" + ", ".join(MAIN_CURVES) + ")"
         raise GamerlError(f"no run logged {what}: pass --key with one they logged: {shown}")
     print(f"figure: {parsed.out} ({key})")
-    left_out = [str(run_dir) for run_dir in runs if key not in logged_keys([run_dir])]
+    left_out = [str(run_dir) for run_dir, logged in by_run.items() if key not in logged]
     if left_out:
         print(f"left out, having logged no {key}: {', '.join(left_out)}")
 

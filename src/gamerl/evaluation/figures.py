@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
@@ -17,15 +18,20 @@ MAIN_CURVES = ("rollout/running_reward", "rollout/return", "train/fitness_mean",
 when no key is given, the first of these the runs have logged"""
 
 
-def logged_keys(run_dirs: list[Path]) -> list[str]:
-    """Every metric key the runs' ``metrics.jsonl`` hold (bookkeeping ``step`` and ``time`` left out), sorted
-    with the ``charts/`` keys (speeds, counters) last."""
-    keys = {key for run_dir in run_dirs for record in read_metrics(run_dir) for key in record}
-    return sorted(keys - {"step", "time"}, key=lambda key: (key.startswith("charts/"), key))
+def logged_keys(run_dirs: list[Path]) -> dict[Path, set[str]]:
+    """Every metric key each run's ``metrics.jsonl`` holds (bookkeeping ``step`` and ``time`` left out)."""
+    return {
+        run_dir: {key for record in read_metrics(run_dir) for key in record} - {"step", "time"} for run_dir in run_dirs
+    }
+
+
+def sorted_keys(keys: Iterable[str]) -> list[str]:
+    """Metric ``keys`` sorted, with the ``charts/`` keys (speeds, counters) last."""
+    return sorted(keys, key=lambda key: (key.startswith("charts/"), key))
 
 
 def main_curve(keys: list[str]) -> str | None:
-    """The first of :data:`MAIN_CURVES` among the logged ``keys`` (:func:`logged_keys`), or None."""
+    """The first of :data:`MAIN_CURVES` among the logged ``keys``, or None."""
     return next((key for key in MAIN_CURVES if key in keys), None)
 
 
