@@ -167,10 +167,7 @@ def _evaluate(args: list[str]) -> None:
         repeat_action_probability=parsed.repeat_action_probability,
         progress=parsed.progress,
     )
-    print(
-        f"{parsed.episodes} episodes: mean reward {result.mean:+.2f} ± {result.std:.2f} "
-        f"(scores in {parsed.run_dir / 'eval'})"
-    )
+    print(f"{parsed.episodes} episodes: mean reward {result.mean:+.2f} ± {result.std:.2f} (scores in {result.path})")
 
 
 @dataclasses.dataclass(frozen=True)

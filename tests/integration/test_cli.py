@@ -148,6 +148,9 @@ def test_evaluate_writes_scores(capsys, trained_run):
     scores = json.loads((trained_run / "eval" / "results_seed7.json").read_text())
     assert len(scores["episode_rewards"]) == 3 and all(-21 <= r <= 21 for r in scores["episode_rewards"])
     assert scores["mean"] == pytest.approx(sum(scores["episode_rewards"]) / 3)
+    assert f"(scores in {trained_run / 'eval' / 'results_seed7.json'})" in out
+    assert main(["evaluate", str(trained_run), "--episodes", "2", "--seed", "7", "--no-progress"]) == 0
+    assert f"(scores in {trained_run / 'eval' / 'results_seed7_2.json'})" in capsys.readouterr().out  # beside it
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])

@@ -43,6 +43,7 @@ def test_dream_training_then_real_score_and_video(wm_run: Path, capsys: pytest.C
     assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0"]) == 0
     out = capsys.readouterr().out
     assert "Airstriker-Genesis-v0 controller 'dream' (best parameters):" in out and "2/2 episodes" in out
+    assert f"(in {stage / 'eval' / 'results_seed0.json'})" in out
     summary = json.loads((stage / "eval" / "results_seed0.json").read_text())
     assert len(summary["returns"]) == 2 and all(s <= 25 for s in summary["steps"])
     assert main(["evaluate", str(wm_run), "--episodes", "2", "--workers", "0", "--params", "last"]) == 0

@@ -48,8 +48,8 @@ def test_ppo_learns_cartpole_and_logs_every_metric(tmp_path: Path) -> None:
         "charts/SPS",
     ):
         assert key in records[-1]
-    summary = evaluate_ppo(run_dir, episodes=4, greedy=True)
-    assert summary["mean_return"] > 150
+    summary, path = evaluate_ppo(run_dir, episodes=4, greedy=True)
+    assert summary["mean_return"] > 150 and path == run_dir / "eval" / "results_env_greedy_update25_seed12345.json"
     evaluate_ppo(run_dir, episodes=4, greedy=False)
     saved = {p.name: json.loads(p.read_text())["greedy"] for p in (run_dir / "eval").glob("*.json")}
     assert saved == {
@@ -106,6 +106,8 @@ def test_evaluate_a_kept_update(tmp_path: Path, capsys: pytest.CaptureFixture[st
     evaluate_ppo(run_dir, episodes=2, update=1)  # the first evaluation again: its own file
     saved = {p.name: json.loads(p.read_text())["episodes"] for p in (run_dir / "eval").iterdir()}
     assert saved == {"results_env_sampled_update1_seed12345.json": 2, "results_env_sampled_update1_seed12345_2.json": 3}
+    assert main(["evaluate", str(run_dir), "--episodes", "3", "--update", "1", "--no-progress"]) == 0
+    assert f"(in {run_dir / 'eval' / 'results_env_sampled_update1_seed12345_2.json'})" in capsys.readouterr().out
     assert main(["evaluate", str(run_dir), "--episodes", "2", "--update", "9"]) == 2
     err = capsys.readouterr().err
     assert "kept no weights after update 9 (kept: updates 1 to 2, 2 files)" in err and len(err.splitlines()) == 1

@@ -17,10 +17,11 @@ from gamerl.training.progress import TrainingProgress
 
 @dataclasses.dataclass(frozen=True)
 class EvalResult:
-    """Scores of an evaluation."""
+    """Scores of an evaluation, and the results file they were written to."""
 
     episode_rewards: list[float]
     episode_lengths: list[int]
+    path: Path
 
     @property
     def mean(self) -> float:
@@ -42,7 +43,9 @@ def evaluate_run(
     repeat_action_probability: float | None = None,
     progress: bool = True,
 ) -> EvalResult:
-    """Play ``episodes`` full games with the run's policy and write ``eval/results_<seed>.json``.
+    """Play ``episodes`` full games with the run's policy and write ``eval/results_seed<seed>.json`` (``…_2.json``
+    and on when that file holds an evaluation of other weights or settings: see
+    :func:`~gamerl.evaluation.results.save_result`).
 
     Games run in parallel; each game slot plays a fixed quota of episodes so short games are not
     over-represented. ``greedy`` takes the most likely action instead of sampling;
@@ -80,9 +83,10 @@ def evaluate_run(
                 current_reward[i], current_length[i] = 0.0, 0
             steps += slots
             bar.update(len(rewards), steps)
-    result = EvalResult(rewards, lengths)
     settings = {"weights": weights_digest(policy.state_dict().values()), "episodes": episodes, "seed": seed}
     settings |= {"greedy": greedy, "repeat_action_probability": sticky, "num_envs": slots}
-    record = {**settings, "mean": result.mean, "std": result.std, "episode_rewards": rewards}
-    save_result(Path(run_dir) / "eval" / f"results_seed{seed}.json", {**record, "episode_lengths": lengths}, settings)
-    return result
+    record = {**settings, "mean": float(np.mean(rewards)), "std": float(np.std(rewards)), "episode_rewards": rewards}
+    path = save_result(
+        Path(run_dir) / "eval" / f"results_seed{seed}.json", {**record, "episode_lengths": lengths}, settings
+    )
+    return EvalResult(rewards, lengths, path)

@@ -90,7 +90,7 @@ def evaluate_command(args: list[str]) -> None:
     match = parsed.match.checked()
     from gamerl.algorithms.ppo.evaluate import evaluate_ppo
 
-    summary = evaluate_ppo(
+    summary, path = evaluate_ppo(
         parsed.run_dir,
         parsed.episodes,
         parsed.seed,
@@ -102,7 +102,7 @@ def evaluate_command(args: list[str]) -> None:
         **match,  # type: ignore[arg-type]
     )
     play = "greedy" if parsed.greedy else "sampled"
-    print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {parsed.run_dir / 'eval'})")
+    print(f"{play} play: " + " ".join(f"{k} {v:.4g}" for k, v in summary.items()) + f" (in {path})")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -120,11 +120,11 @@ def evaluate_ppo(
     team_items: str | None = None,
     opponent_items: str | None = None,
     progress: bool = True,
-) -> dict[str, float]:
-    """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write and return a
-    summary, in ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json`` (``…_2.json`` and on when
-    that file holds an evaluation with other settings, such as another checkpoint opponent: see
-    :func:`~gamerl.evaluation.results.save_result`).
+) -> tuple[dict[str, float], Path]:
+    """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write a summary and
+    return it with the file written: ``eval/results_<label>_<greedy|sampled>_update<N>_seed<seed>.json``
+    (``…_2.json`` and on when that file holds an evaluation with other settings, such as another checkpoint
+    opponent: see :func:`~gamerl.evaluation.results.save_result`).
 
     Derk: games against a random team or a given checkpoint, counted with the game's own score
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
@@ -164,8 +164,8 @@ def evaluate_ppo(
     if config.env_id == DERK_ENV_ID:
         checkpoint_file = None if opponent_checkpoint is None else Path(opponent_checkpoint).resolve()
         settings |= {"opponent": opponent, "opponent_checkpoint": checkpoint_file, "reward": reward, **items}
-    save_result(Path(run_dir) / "eval" / name, {**summary, "games": games, "greedy": greedy, **items}, settings)
-    return summary
+    record = {**summary, "games": games, "greedy": greedy, **items}
+    return summary, save_result(Path(run_dir) / "eval" / name, record, settings)
 
 
 def items_label(team_items: str | None, opponent_items: str | None) -> str:

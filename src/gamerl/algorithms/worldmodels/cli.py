@@ -222,7 +222,9 @@ def evaluate_command(args: list[str]) -> None:
         parsed.run_dir, parsed.controller, parsed.episodes, parsed.workers, parsed.seed, parsed.params, parsed.progress
     )
     score = f"{s['return_mean']:.1f} ± {s['return_std']:.1f} over {s['episodes']} episodes"
-    print(f"{s['env_id']} controller '{s['controller']}' ({parsed.params} parameters): {score}")
+    print(
+        f"{s['env_id']} controller '{s['controller']}' ({parsed.params} parameters): {score} (in {s['results_file']})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,9 @@ def evaluate_controller(
     which: KeptParams = "best",
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Play ``episodes`` real episodes with the stage's ``which`` parameters; write and return the summary.
+    """Play ``episodes`` real episodes with the stage's ``which`` parameters; write the summary and return it
+    with ``results_file``, the file written (``eval/results[_last]_seed<seed>.json``, or ``…_2.json`` and on
+    when that file holds an evaluation of other parameters: see :func:`~gamerl.evaluation.results.save_result`).
 
     ``progress`` shows a bar of the episodes played."""
     if episodes < 1:
@@ -73,8 +75,8 @@ def evaluate_controller(
         "seeds": [r.seed for r in results],
     }
     settings = {"weights": weights_digest([params]), "params": which, "episodes": episodes, "seed": seed}
-    save_result(stage.out / "eval" / f"results{_suffix(which)}_seed{seed}.json", summary, settings)
-    return summary
+    path = save_result(stage.out / "eval" / f"results{_suffix(which)}_seed{seed}.json", summary, settings)
+    return {**summary, "results_file": str(path)}
 
 
 def _suffix(which: KeptParams) -> str:
