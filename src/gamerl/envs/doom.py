@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -10,6 +11,9 @@ from gamerl.errors import DependencyError
 
 TAKE_COVER_MAX_TICS = 2100
 """the paper caps an episode at 2,100 tics (VizdoomTakeCover-v1 itself has no cap)"""
+
+ENGINE_DIR = "_vizdoom"
+"""the folder the Doom engine keeps in its working directory (and ``_vizdoom.ini`` beside it)"""
 
 
 def make_take_cover(frame_skip: int = 1, render_mode: str | None = None) -> gym.Env[Any, Any]:
@@ -22,6 +26,9 @@ def make_take_cover(frame_skip: int = 1, render_mode: str | None = None) -> gym.
         from vizdoom import gymnasium_wrapper  # noqa: F401  (registers the Vizdoom* ids)
     except ImportError:
         raise DependencyError("take_cover needs vizdoom: pip install 'gamerl[worldmodels]' (or vizdoom)") from None
+    # The engine makes ./_vizdoom/ on its first episode by stat, then mkdir, and dies when mkdir fails: two
+    # engines starting at once in a new folder (collector or controller workers) could both see it missing.
+    Path(ENGINE_DIR).mkdir(exist_ok=True)
     env = gym.make("VizdoomTakeCover-v1", frame_skip=frame_skip, render_mode=render_mode)
     env = gym.wrappers.TransformObservation(env, lambda obs: obs["screen"], env.observation_space["screen"])
     return gym.wrappers.TimeLimit(env, max(1, TAKE_COVER_MAX_TICS // frame_skip))
