@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +16,7 @@ from gamerl.algorithms.worldmodels.collect import collect
 from gamerl.cli import main
 from gamerl.config.worldmodels import CollectConfig
 from gamerl.data.store import RolloutStore
-from gamerl.errors import ConfigError
+from gamerl.errors import ConfigError, TrainingError
 
 
 def test_jerk_on_airstriker_two_workers(tmp_path: Path) -> None:
@@ -124,3 +129,24 @@ def test_jerk_replays_its_best_sequence_on_airstriker(tmp_path: Path) -> None:
         assert played == int(np.argmax(running)) + 1  # cut where that episode's running return peaked
         assert running.max() > 0  # Airstriker pays for the first kill within 150 steps
         assert replay["rewards"].sum() == running.max()  # the emulator is deterministic: same return again
+
+
+def test_a_killed_collector_is_named_and_the_others_stop(tmp_path: Path) -> None:
+    """A worker the OS kills (say, for memory) is reported at once with its signal, and the other workers
+    are stopped, not left to play their whole share first; what they finished stays in the store."""
+    pytest.importorskip("stable_retro")
+    config = CollectConfig(store=tmp_path / "s", steps=20_000, workers=2, chunk_steps=50, progress=False)
+
+    def kill_one_worker() -> None:
+        while len(mp.active_children()) < 2:
+            time.sleep(0.05)
+        time.sleep(2.0)  # both workers are playing by now
+        os.kill(mp.active_children()[0].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_one_worker, daemon=True)
+    killer.start()
+    with pytest.raises(TrainingError, match=r"collector process \d was killed by SIGKILL before it finished"):
+        collect(config)
+    killer.join()
+    assert not mp.active_children()  # the surviving worker was stopped
+    assert RolloutStore.open(tmp_path / "s").total_steps() < config.steps

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing as mp
 import queue
+import signal
 import traceback
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,21 @@ class CollectResult:
     steps: int
 
 
+def died_message(worker: int, exitcode: int | None) -> str:
+    """One line for a collector process that ended without reporting (its game or the OS ended it)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+    else:
+        how = f"ended with exit status {exitcode}"
+    return (
+        f"collector process {worker} {how} before it finished (out of memory, or its game crashed: see the "
+        "lines above); the episodes finished so far are kept in the store: run the same command again to add more"
+    )
+
+
 def collect(config: CollectConfig) -> CollectResult:
     """Run ``config.workers`` collector processes into ``config.store``; return what the store now holds."""
     resolve_levels(config.env_id, config.levels)
@@ -189,24 +205,36 @@ def collect(config: CollectConfig) -> CollectResult:
     from gamerl.training.progress import TrainingProgress
 
     done: list[tuple[str, int, Any]] = []
-    total = config.steps if config.policy != "bk2" else 0
-    with TrainingProgress(max(total, 1), "steps", config.progress and total > 0, label="collect") as bar:
-        collected = 0
-        while len(done) < config.workers:
+
+    def drain_results() -> None:
+        while True:
             try:
-                collected += progress.get(timeout=0.2)
-                bar.update(min(collected, total), collected)
+                done.append(results.get_nowait())
             except queue.Empty:
-                pass
-            while True:
+                return
+
+    total = config.steps if config.policy != "bk2" else 0
+    try:
+        with TrainingProgress(max(total, 1), "steps", config.progress and total > 0, label="collect") as bar:
+            collected = 0
+            while len(done) < config.workers:
                 try:
-                    done.append(results.get_nowait())
+                    collected += progress.get(timeout=0.2)
+                    bar.update(min(collected, total), collected)
                 except queue.Empty:
-                    break
-            if len(done) < config.workers and not any(p.is_alive() for p in procs) and results.empty():
-                raise TrainingError("a collector process died without a word (out of memory?): run again")
-    for p in procs:
-        p.join()
+                    pass
+                drain_results()
+                ended = [i for i, p in enumerate(procs) if p.exitcode is not None]
+                if any(i not in {worker for _, worker, _ in done} for i in ended):
+                    drain_results()  # a result sent just before its process ended
+                    silent = [i for i in ended if i not in {worker for _, worker, _ in done}]
+                    if silent:
+                        raise TrainingError(died_message(silent[0], procs[silent[0]].exitcode))
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
     for status, worker, detail in done:
         if status == "error":
             raise GamerlError(detail)
