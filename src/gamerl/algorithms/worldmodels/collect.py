@@ -213,6 +213,11 @@ def collect(config: CollectConfig) -> CollectResult:
             except queue.Empty:
                 return
 
+    def silent_workers() -> list[int]:
+        """Workers whose process has ended without a result."""
+        reported = {worker for _, worker, _ in done}
+        return [i for i, p in enumerate(procs) if p.exitcode is not None and i not in reported]
+
     total = config.steps if config.policy != "bk2" else 0
     try:
         with TrainingProgress(max(total, 1), "steps", config.progress and total > 0, label="collect") as bar:
@@ -224,11 +229,9 @@ def collect(config: CollectConfig) -> CollectResult:
                 except queue.Empty:
                     pass
                 drain_results()
-                ended = [i for i, p in enumerate(procs) if p.exitcode is not None]
-                if any(i not in {worker for _, worker, _ in done} for i in ended):
+                if silent_workers():
                     drain_results()  # a result sent just before its process ended
-                    silent = [i for i in ended if i not in {worker for _, worker, _ in done}]
-                    if silent:
+                    if silent := silent_workers():
                         raise TrainingError(died_message(silent[0], procs[silent[0]].exitcode))
     finally:
         for p in procs:
