@@ -18,7 +18,9 @@ rounds (the game's speed varies from minute to minute); the ratio is of the mean
 A second column gives the training sides' rollouts alone, splitting the ratio into rollouts / raw (acting
 and bookkeeping) and training / rollouts (the update).
 ``--mlp-precision float32 bfloat16`` adds a training side per precision of the MLPs' hidden layers, one
-ratio each (default: the preset's alone).
+ratio each (default: the preset's alone). ``--derk-webgl swiftshader llvmpipe`` runs the raw and training
+sides on each WebGL backend (where the game simulates), a ratio for each against its own raw game, and
+prints the last backend's raw and training rates over the first's.
 
 Needs ``pip install stable-baselines3 opencv-python-headless`` (with torch already installed).
 Prints a table and a last line ``ratio: X`` (CartPole: our summed time / SB3's; Pong: our steps/s with the
@@ -42,6 +44,7 @@ import torch
 from gamerl.algorithms.ppo.networks import computes_in_bfloat16
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PRESETS, PPOConfig, Precision
+from gamerl.envs.derk import WEBGL_CHOICES
 from gamerl.training.logger import read_metrics
 from machine import describe_cpu
 
@@ -147,14 +150,14 @@ def ours_pong(c: PPOConfig, seed: int) -> float:
         return mean_metric(train_ppo(dataclasses.replace(c, seed=seed, runs_dir=Path(tmp))), "charts/SPS")
 
 
-def derk_raw(n_arenas: int, games: int) -> tuple[float, float]:
+def derk_raw(n_arenas: int, games: int, webgl: str) -> tuple[float, float]:
     """Raw game agent-steps/s, home agents counted: random actions for both teams through ``games`` whole
-    games from a fresh browser, each followed by the start of the next, as a training rollout is (twice:
-    there is no update, so it is its own rollout rate)."""
+    games from a fresh browser whose WebGL runs on ``webgl``, each followed by the start of the next, as a
+    training rollout is (twice: there is no update, so it is its own rollout rate)."""
     from gamerl.algorithms.ppo.opponents import RandomTeam
     from gamerl.envs.derk import DerkBatch, DerkSettings
 
-    with DerkBatch(DerkSettings(n_arenas=n_arenas)) as batch:
+    with DerkBatch(DerkSettings(n_arenas=n_arenas, webgl=webgl)) as batch:
         batch.reset()
         rng, start, steps = RandomTeam(0), time.perf_counter(), 0
         for _ in range(games):
@@ -168,12 +171,12 @@ def derk_raw(n_arenas: int, games: int) -> tuple[float, float]:
 
 
 def derk_training(
-    n_arenas: int, updates: int, device: str, torch_threads: int, mlp_precision: str
+    n_arenas: int, updates: int, device: str, torch_threads: int, mlp_precision: str, webgl: str
 ) -> tuple[float, float]:
     """Training agent-steps/s (rollout and update) of the ``derk-offensive`` preset over ``updates`` updates
-    (one game each) from a fresh browser, and its rollouts' alone; the learner's updates use
-    ``torch_threads`` threads (the browser is idle while they run) and compute the hidden layers in
-    ``mlp_precision``."""
+    (one game each) from a fresh browser whose WebGL runs on ``webgl``, and its rollouts' alone; the
+    learner's updates use ``torch_threads`` threads (the browser is idle while they run) and compute the
+    hidden layers in ``mlp_precision``."""
     with tempfile.TemporaryDirectory() as tmp:
         config = dataclasses.replace(
             PRESETS["derk-offensive"][1],
@@ -184,9 +187,18 @@ def derk_training(
             device=device,
             torch_threads=torch_threads,
             mlp_precision=mlp_precision,
+            derk_webgl=webgl,
         )
         run_dir = train_ppo(config)
         return mean_metric(run_dir, "charts/SPS"), mean_metric(run_dir, "charts/rollout_SPS")
+
+
+def derk_side_name(webgl: str, kind: str, device: str) -> str:
+    """The table's name of a Derk side: the raw game, or training with ``kind`` hidden-layer precision."""
+    if kind == "raw":
+        return f"raw game, random actions, WebGL {webgl}"
+    computes = "bfloat16" if computes_in_bfloat16(kind, torch.device(device)) else "float32"
+    return f"gamerl PPO training, WebGL {webgl}, {kind} ({computes}) hidden layers"
 
 
 def main() -> None:
@@ -209,6 +221,13 @@ def main() -> None:
         default=[PRESETS["derk-offensive"][1].mlp_precision],
         help="Derk's learner (default: the preset's)",
     )
+    parser.add_argument(
+        "--derk-webgl",
+        choices=WEBGL_CHOICES,
+        nargs="+",
+        default=["auto"],
+        help="Derk: the WebGL backends to run the game on, a raw side and training sides for each",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="Derk and Pong: alternating rounds of the sides")
     parser.add_argument("--pong", action="store_true", help="benchmark Atari Pong instead of CartPole")
     parser.add_argument("--num-envs", type=int, default=None, help="CartPole: games per rollout (default: preset's)")
@@ -229,27 +248,35 @@ def main() -> None:
         print(f"| Derk, {args.derk} arenas, {threads} torch threads | round | agent-steps/s | rollouts alone |")
         print("|---|---|---|---|")
         games = 2  # per side and round: raw games, training updates (one game each)
-        derk_sides: dict[str, Callable[[], tuple[float, float]]] = {
-            "raw game, random actions": lambda: derk_raw(args.derk, games)
-        }
-        for precision in args.mlp_precision:
-            computes = "bfloat16" if computes_in_bfloat16(precision, torch.device(args.device)) else "float32"
-            derk_sides[f"gamerl PPO training, {precision} ({computes}) hidden layers"] = functools.partial(
-                derk_training, args.derk, games, args.device, threads, precision
-            )
-        rates: dict[str, list[tuple[float, float]]] = {side: [] for side in derk_sides}
+        derk_sides: dict[tuple[str, str], Callable[[], tuple[float, float]]] = {}
+        for webgl in args.derk_webgl:
+            derk_sides[webgl, "raw"] = functools.partial(derk_raw, args.derk, games, webgl)
+            for precision in args.mlp_precision:
+                derk_sides[webgl, precision] = functools.partial(
+                    derk_training, args.derk, games, args.device, threads, precision, webgl
+                )
+        rates: dict[tuple[str, str], list[tuple[float, float]]] = {side: [] for side in derk_sides}
         for round_ in range(1, args.rounds + 1):  # alternating, so a slow spell of the machine hits every side
-            for side, run in derk_sides.items():
-                rates[side].append(run())
-                print(f"| {side} | {round_} | {rates[side][-1][0]:.1f} | {rates[side][-1][1]:.1f} |", flush=True)
-        (raw, _), *trained = (np.mean(r, axis=0) for r in rates.values())
-        print(f"mean agent-steps/s: raw {raw:.1f}, training " + ", ".join(f"{t:.1f}" for t, _ in trained))
-        for precision, (rate, rollout) in zip(args.mlp_precision, trained, strict=True):
-            print(
-                f"ratio, {precision} hidden layers: {rate / raw:.3f} "
-                f"(rollouts / raw {rollout / raw:.3f} x training / rollouts {rate / rollout:.3f})"
-            )
-        print(f"ratio: {trained[-1][0] / raw:.3f}")
+            for (webgl, kind), run in derk_sides.items():
+                rates[webgl, kind].append(run())
+                rate, rollout = rates[webgl, kind][-1]
+                name = derk_side_name(webgl, kind, args.device)
+                print(f"| {name} | {round_} | {rate:.1f} | {rollout:.1f} |", flush=True)
+        means = {side: np.mean(r, axis=0) for side, r in rates.items()}
+        for webgl in args.derk_webgl:
+            raw = means[webgl, "raw"][0]
+            for precision in args.mlp_precision:
+                rate, rollout = means[webgl, precision]
+                print(
+                    f"WebGL {webgl}: raw {raw:.1f}, training with {precision} hidden layers {rate:.1f}: ratio "
+                    f"{rate / raw:.3f} (rollouts / raw {rollout / raw:.3f} x training / rollouts {rate / rollout:.3f})"
+                )
+        first, last = args.derk_webgl[0], args.derk_webgl[-1]
+        if first != last:
+            print(f"raw game, {last} / {first}: {means[last, 'raw'][0] / means[first, 'raw'][0]:.3f}")
+            trained = means[last, args.mlp_precision[-1]][0] / means[first, args.mlp_precision[-1]][0]
+            print(f"training, {last} / {first}: {trained:.3f}")
+        print(f"ratio: {means[last, args.mlp_precision[-1]][0] / means[last, 'raw'][0]:.3f}")
         return
     if args.pong:
         threads = args.torch_threads or 1

@@ -12,10 +12,10 @@ pip_quiet() { python -m pip install --quiet --disable-pip-version-check "$@" 2>&
 python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null || pip_quiet "torch==2.13.0"
 pip_quiet -e ".[dev,worldmodels,ppo,ray]"
 
-# --- Derk's Gym: Chromium and Xvfb from Debian (as root), gym-derk in .venv-derk (it needs numpy<2) ---
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s chromium xvfb xauth fonts-liberation >/dev/null 2>&1; then
+# --- Derk's Gym: Chromium, Xvfb, Mesa's EGL (llvmpipe) from Debian (as root); gym-derk in .venv-derk (numpy<2) ---
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s chromium xvfb xauth fonts-liberation libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1; then
   apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium xvfb xauth fonts-liberation >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium xvfb xauth fonts-liberation libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null
 fi
 if ! .venv-derk/bin/python -c "import gym_derk" 2>/dev/null; then
   "$PYTHON" -m venv .venv-derk

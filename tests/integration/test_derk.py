@@ -18,6 +18,7 @@ from gamerl.algorithms.ppo.evaluate import evaluate_ppo, record_ppo
 from gamerl.algorithms.ppo.opponents import RandomTeam
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PPOConfig
+from gamerl.envs import derk
 from gamerl.envs.derk import DerkBatch, DerkBrowserError, DerkParallelEnv, DerkSettings, derk_python
 from gamerl.errors import ConfigError, DependencyError
 
@@ -89,6 +90,62 @@ def test_reward_preset_changes_the_rewards() -> None:
     assert totals["defensive"] > 0 and totals["offensive"] == 0
     # closed: no browser profile left (Chromium's helpers used to write into it after the browser closed)
     assert all(p.name.startswith("chromedata.") and not p.exists() for p in profiles)
+
+
+def test_each_webgl_backend_plays_and_is_checked_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    for webgl, renderer in (("llvmpipe", "llvmpipe"), ("swiftshader", "SwiftShader")):
+        with DerkBatch(DerkSettings(n_arenas=1, webgl=webgl)) as batch:
+            assert renderer in batch.renderer
+            batch.reset()
+            obs, rewards, done, _ = batch.step(np.zeros((6, 5), np.float32))
+            assert obs.shape == (6, 64) and np.isfinite(obs).all() and not done
+    # Mesa's EGL out of Chromium's reach: the page never loads; the hang's one line says what to pass
+    monkeypatch.setenv("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/50_mesa.json")
+    with pytest.raises(DerkBrowserError, match="hung: no answer to 'start' .* pass --derk-webgl swiftshader$"):
+        DerkBatch(DerkSettings(n_arenas=1, webgl="llvmpipe", timeout_s=25))
+    monkeypatch.delenv("__EGL_VENDOR_LIBRARY_FILENAMES")
+    # a backend that starts but is not the one asked for (as after a Chromium upgrade): one line at start
+    monkeypatch.setitem(derk.WEBGL_RENDERER, "swiftshader", "llvmpipe")
+    with pytest.raises(DerkBrowserError, match="WebGL started on '.*SwiftShader.*', not on swiftshader"):
+        DerkBatch(DerkSettings(n_arenas=1, webgl="swiftshader"))
+
+
+def _gpu_process(worker_pid: int) -> int:
+    """Process id of the Chromium GPU process in the worker's process group (where WebGL runs)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != worker_pid:
+                continue
+            if b"--type=gpu-process" in (stat.parent / "cmdline").read_bytes():
+                return int(stat.parent.name)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    raise AssertionError("no GPU process in the Derk worker's group")
+
+
+def test_a_crashed_gpu_process_ends_the_step_at_once_and_the_browser_restarts(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # the page's WebGL context is lost when Chromium's GPU process dies, and the game would wait forever
+    batch = DerkBatch(DerkSettings(n_arenas=1, timeout_s=120, restarts=1))
+    agents = DerkAgents(batch, RandomTeam(0))
+    try:
+        agents.reset()
+        agents.step(np.zeros((3, 5)))
+        os.kill(_gpu_process(batch.pids["worker"]), signal.SIGKILL)
+        start = time.monotonic()
+        result = agents.step(np.zeros((3, 5)))
+        assert time.monotonic() - start < 60  # the restart's start-up, not the 120 s timeout of a hang
+        assert result.dones.all() and agents.restarts == 1
+        assert "restarting the Derk browser (the Derk game failed during 'step': RuntimeError: the page lost its" in (
+            capfd.readouterr().err
+        )
+        while not agents.step(np.zeros((3, 5))).episodes:  # the new game plays on to its end
+            pass
+        os.kill(_gpu_process(batch.pids["worker"]), signal.SIGKILL)  # a game since the last restart: one more
+        assert agents.step(np.zeros((3, 5))).dones.all() and agents.restarts == 2
+    finally:
+        agents.close()
 
 
 def test_killed_browser_is_restarted_and_a_hung_one_reported() -> None:

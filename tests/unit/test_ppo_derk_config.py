@@ -124,3 +124,16 @@ def test_a_missing_worker_python_leaves_nothing_in_the_cache(monkeypatch: pytest
 
 def test_rows_are_side_first() -> None:
     assert [derk.row(2, a, t, s) for t in (0, 1) for a in (0, 1) for s in range(3)] == list(range(12))
+
+
+def test_webgl_auto_is_llvmpipe_only_where_mesas_egl_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    found: dict[str, str | None] = {"EGL_mesa": "libEGL_mesa.so.0"}
+    monkeypatch.setattr(derk.ctypes.util, "find_library", lambda name: found.get(name))
+    assert derk.resolve_webgl("auto") == "llvmpipe"
+    found.clear()
+    assert derk.resolve_webgl("auto") == "swiftshader"
+    with pytest.raises(DependencyError, match="llvmpipe needs Mesa's EGL, which is not installed: apt-get install"):
+        derk.resolve_webgl("llvmpipe")
+    assert derk.resolve_webgl("swiftshader") == "swiftshader"
+    with pytest.raises(ConfigError, match="webgl must be one of auto, llvmpipe, swiftshader, got 'gpu'"):
+        derk.DerkSettings(webgl="gpu")

@@ -79,6 +79,8 @@ def test_derk_match_sets_the_opponent_and_replaces_only_the_items_given(tmp_path
         None,
         frozen.opponent_items,
     )
+    assert random.derk_webgl == "auto"  # the run's backend unless one is given
+    assert derk_match(random, derk_webgl="swiftshader").derk_webgl == "swiftshader"
 
 
 def test_play_against_a_checkpoint_needs_one(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ class PPOConfig(RunConfig):
         "device",
         "derk_timeout_s",
         "derk_restarts",
+        "derk_webgl",
     )
 
     env_id: str = "CartPole-v1"
@@ -108,7 +109,11 @@ class PPOConfig(RunConfig):
     derk_timeout_s: float = 180.0
     """Derk: seconds any start-up or step may take before the browser is declared hung"""
     derk_restarts: int = 2
-    """Derk: restarts of a crashed or hung browser before training stops with an error"""
+    """Derk: restarts in a row (no game finished in between) of a crashed or hung browser before training stops
+    with an error"""
+    derk_webgl: Literal["auto", "llvmpipe", "swiftshader"] = "auto"
+    """Derk: where the game's WebGL shaders (its simulation) run on the CPU: Mesa's llvmpipe (the faster),
+    Chromium's SwiftShader, or auto (llvmpipe where Mesa's EGL is installed)"""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -13,6 +13,7 @@ Two interfaces: :class:`DerkBatch` (arrays over ``n_arenas``, for training) and
 
 from __future__ import annotations
 
+import ctypes.util
 import dataclasses
 import os
 import pickle
@@ -56,7 +57,13 @@ FIRST_ITEM_COLUMN = 32
 DAMAGE_ITEMS = frozenset(ITEMS["arms"]) | {"VampireGland"}
 """the items that hurt a target (the game's descriptions): every arms item and the VampireGland"""
 RANGED_ITEMS = frozenset({"Pistol", "Magnum", "Blaster"})
-INSTALL_HINT = "install it with 'apt-get install -y chromium xvfb xauth fonts-liberation' (as root)"
+MESA_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
+"""Debian's packages of Mesa's EGL and its llvmpipe driver, on which Chromium's WebGL runs fastest here"""
+INSTALL_HINT = f"install it with 'apt-get install -y chromium xvfb xauth fonts-liberation {MESA_PACKAGES}' (as root)"
+
+WEBGL_CHOICES = ("auto", "llvmpipe", "swiftshader")
+WEBGL_RENDERER = {"llvmpipe": "llvmpipe", "swiftshader": "SwiftShader"}
+"""what the page's WebGL renderer names when the backend is in use"""
 
 
 class DerkBrowserError(GamerlError):
@@ -160,6 +167,21 @@ def check_system_programs() -> str:
     return chromium
 
 
+def resolve_webgl(choice: str) -> str:
+    """The WebGL backend for ``choice``: ``auto`` is Mesa's llvmpipe where Mesa's EGL is installed, else
+    Chromium's SwiftShader. The game simulates every arena in WebGL shaders, so this sets its speed
+    (``docs/ppo.md``: llvmpipe steps about twice as fast on this project's 2-core machine)."""
+    mesa = ctypes.util.find_library("EGL_mesa") is not None
+    if choice == "auto":
+        return "llvmpipe" if mesa else "swiftshader"
+    if choice == "llvmpipe" and not mesa:
+        raise DependencyError(
+            f"--derk-webgl llvmpipe needs Mesa's EGL, which is not installed: apt-get install -y {MESA_PACKAGES} "
+            "(as root), or pass --derk-webgl swiftshader"
+        )
+    return choice
+
+
 def cache_dir() -> Path:
     """Where the patched app bundle and browser profiles live (``$GAMERL_CACHE`` or ``~/.cache/gamerl``)."""
     return Path(os.environ.get("GAMERL_CACHE", Path.home() / ".cache" / "gamerl")) / "derk-1.1.1"
@@ -207,7 +229,7 @@ class DerkProcess:
         )
         self.profile = Path(tempfile.mkdtemp(prefix="chromedata.", dir=cache))
         try:
-            self.info: dict[str, int] = self.request(
+            self.info: dict[str, Any] = self.request(
                 "start", {**options, "cache_dir": str(cache), "profile": str(self.profile), "timeout": timeout}
             )
         except BaseException:
@@ -294,10 +316,14 @@ class DerkSettings:
     """skip drawing (training); False draws the arenas (video)"""
     timeout_s: float = 180.0
     restarts: int = 2
+    webgl: str = "auto"
+    """where the game's WebGL shaders run (see :func:`resolve_webgl`): auto, llvmpipe or swiftshader"""
 
     def __post_init__(self) -> None:
         if self.n_arenas < 1:
             raise ConfigError(f"n_arenas must be >= 1, got {self.n_arenas}: pass --num-envs 2")
+        if self.webgl not in WEBGL_CHOICES:
+            raise ConfigError(f"webgl must be one of {', '.join(WEBGL_CHOICES)}, got {self.webgl!r}")
 
 
 class DerkBatch:
@@ -325,8 +351,36 @@ class DerkBatch:
             "home_team": team,
             "away_team": away,
             "chromium": chromium,
+            "webgl": resolve_webgl(settings.webgl),
         }
-        self._process: DerkProcess | None = DerkProcess(self._options, settings.timeout_s)
+        if settings.webgl == "auto" and self._options["webgl"] == "swiftshader":
+            print(
+                "gamerl: note: Mesa's EGL is not installed, so Derk's WebGL runs on Chromium's SwiftShader, about "
+                f"half as fast as on Mesa's llvmpipe: apt-get install -y {MESA_PACKAGES}",
+                file=sys.stderr,
+            )
+        self._process: DerkProcess | None = self._start()
+
+    def _start(self) -> DerkProcess:
+        """A new worker and game, checked to run its WebGL on the chosen backend."""
+        webgl = self._options["webgl"]
+        try:
+            process = DerkProcess(self._options, self.settings.timeout_s)
+        except DerkBrowserError as err:
+            if webgl != "llvmpipe":
+                raise
+            raise DerkBrowserError(
+                f"{err}; if WebGL cannot start on Mesa's llvmpipe here, pass --derk-webgl swiftshader"
+            ) from None
+        renderer = str(process.info["renderer"])
+        if WEBGL_RENDERER[webgl] not in renderer:
+            process.close()
+            if webgl == "llvmpipe":
+                fix = f"install Mesa's EGL (apt-get install -y {MESA_PACKAGES}) or pass --derk-webgl swiftshader"
+            else:
+                fix = "check 'chromium --version', or pass --derk-webgl llvmpipe"
+            raise DerkBrowserError(f"Chromium's WebGL started on '{renderer}', not on {webgl}: {fix}")
+        return process
 
     @property
     def pids(self) -> dict[str, int]:
@@ -337,6 +391,12 @@ class DerkBatch:
             "chromium": self._process.info["chromium_pid"],
             "xvfb": self._process.info["xvfb_pid"],
         }
+
+    @property
+    def renderer(self) -> str:
+        """The page's WebGL renderer, e.g. ``'… llvmpipe (LLVM 15.0.6 256 bits) …'``."""
+        assert self._process is not None
+        return str(self._process.info["renderer"])
 
     def _call(self, command: str, *args: Any) -> Any:
         if self._process is None:
@@ -356,21 +416,25 @@ class DerkBatch:
         if actions.shape != (self.n_agents, 5):
             raise ValueError(f"actions must be ({self.n_agents}, 5), got {actions.shape}")
         obs, rewards, done, stats = self._call("step", _pack(actions.astype(np.float32)))
+        if done:  # a whole game played: the browser works, so its restarts are counted afresh
+            self.restarts_left = self.settings.restarts
         return _unpack(obs), _unpack(rewards), done, None if stats is None else _unpack(stats)
 
-    def restart(self) -> np.ndarray:
-        """After a crash or hang: start a new worker and game (if restarts are left); first observations."""
+    def restart(self, reason: str = "") -> np.ndarray:
+        """After a crash or hang (``reason``): start a new worker and game if restarts are left (``restarts``
+        in a row, without a finished game in between); first observations."""
         if self._process is not None:
             self._process.kill()
             self._process = None
         if self.restarts_left <= 0:
             raise DerkBrowserError(
-                f"the Derk browser failed again after {self.restarts} restarts: see the worker log, "
-                "check 'chromium --version', and resume with --resume RUN_DIR"
+                f"the Derk browser failed again after {self.settings.restarts} restarts in a row ({reason}): "
+                "see the worker log, check 'chromium --version', and resume with --resume RUN_DIR"
             )
         self.restarts_left -= 1
         self.restarts += 1
-        self._process = DerkProcess(self._options, self.settings.timeout_s)
+        print(f"gamerl: note: restarting the Derk browser ({reason}); the games in progress are cut", file=sys.stderr)
+        self._process = self._start()
         return self.reset()
 
     def frame(self) -> np.ndarray:
@@ -448,9 +512,9 @@ class DerkParallelEnv(ParallelEnv):
         restarted = False
         try:
             obs, rewards, done, _ = self._batch.step(array)
-        except DerkBrowserError:
+        except DerkBrowserError as err:
             obs, rewards, done, restarted = (
-                self._batch.restart(),
+                self._batch.restart(str(err)),
                 np.zeros(len(array), np.float32),
                 False,
                 True,

@@ -23,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+WEBGL_ARGS = {
+    "llvmpipe": ["--use-gl=angle", "--use-angle=gl-egl"],
+    "swiftshader": ["--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+}
+"""Chromium flags per WebGL backend: the game simulates its arenas in WebGL shaders, run on the CPU by Mesa's
+llvmpipe (through the system's EGL) or by Chromium's own SwiftShader"""
 CHROME_ARGS = [
-    "--use-gl=angle",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
     "--ignore-gpu-blocklist",
     "--disable-gpu-sandbox",
     "--disable-dev-shm-usage",
@@ -101,9 +104,12 @@ class Worker:
     def __init__(self):
         self.env = None
         self.xvfb = None
+        self.pending = None  # the game's coroutine now running, as a task (see run)
+        self.context_lost = False
 
     def start(self, options):
-        """Start Xvfb, patch the app bundle and open a DerkEnv; return the process ids and sizes."""
+        """Start Xvfb, patch the app bundle and open a DerkEnv on the WebGL backend ``options["webgl"]``;
+        return the process ids, the agent count and the page's WebGL renderer."""
         import gym_derk
 
         self.xvfb, display = start_xvfb(options["timeout"])
@@ -123,11 +129,44 @@ class Worker:
             turbo_mode=options["turbo"],
             home_team=options["home_team"],
             away_team=options["away_team"],
-            app_args={"chrome_executable": options["chromium"], "chrome_args": CHROME_ARGS},
+            app_args={
+                "chrome_executable": options["chromium"],
+                "chrome_args": WEBGL_ARGS[options["webgl"]] + CHROME_ARGS,
+            },
             agent_server_args={"port": free_port()},
         )
         self.keep_nice()
-        return {"xvfb_pid": self.xvfb.pid, "chromium_pid": self.chromium_pid(), "n_agents": self.env.n_agents}
+        self.env.app.page.on("console", self.watch_console)
+        return {
+            "xvfb_pid": self.xvfb.pid,
+            "chromium_pid": self.chromium_pid(),
+            "n_agents": self.env.n_agents,
+            "renderer": self.env.app.get_webgl_renderer(),
+        }
+
+    def watch_console(self, message):
+        """End the running game call when the page loses its WebGL context: Chromium's GPU process crashed
+        (llvmpipe's did about once in 26 games of 128 arenas here), and the page's game would wait forever."""
+        if "CONTEXT_LOST_WEBGL" in message.text:
+            self.context_lost = True
+            if self.pending is not None:
+                self.pending.cancel()
+
+    def run(self, coroutine):
+        """Run one of the game's coroutines to its end; a lost WebGL context is an error at once."""
+        import asyncio
+
+        loop = asyncio.get_event_loop()
+        self.pending = loop.create_task(coroutine)
+        try:
+            result = loop.run_until_complete(self.pending)
+        except asyncio.CancelledError:
+            result = None
+        finally:
+            self.pending = None
+        if self.context_lost:
+            raise RuntimeError("the page lost its WebGL context (Chromium's GPU process crashed)")
+        return result
 
     def keep_nice(self):
         """Give the whole process group this worker's niceness: Chromium raises its own priority (to -8)."""
@@ -146,7 +185,7 @@ class Worker:
         """New games in every arena; observations ``(6 * n_arenas, 64)``."""
         self.check_browser()
         self.keep_nice()
-        obs = self.env.reset()
+        obs = self.run(self.env.async_reset())
         if obs is None:
             raise RuntimeError("the game did not reset (browser disconnected)")
         return pack(np.asarray(obs, dtype=np.float32))
@@ -154,7 +193,7 @@ class Worker:
     def step(self, actions):
         """One step of every agent; team stats are sent when the games end."""
         self.check_browser()
-        obs, reward, done, _ = self.env.step(unpack(actions))
+        obs, reward, done, _ = self.run(self.env.async_step(unpack(actions)))
         finished = bool(all(done))
         stats = pack(np.asarray(self.env.team_stats, dtype=np.float32)) if finished else None
         return (

@@ -38,7 +38,8 @@ def train_command(args: list[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class DerkMatchArgs:
-    """Derk: who the run's team plays, and with which items (arguments of :func:`evaluate.derk_match`)."""
+    """Derk: who the run's team plays, with which items, on which WebGL backend (arguments of
+    :func:`evaluate.derk_match`)."""
 
     opponent: Literal["random", "checkpoint"] = "random"
     """Derk: the away team"""
@@ -50,6 +51,8 @@ class DerkMatchArgs:
     opponent_items: str | None = None
     """Derk: the away team's items when they differ from --team-items: 'random' or a loadout (default: the
     run's setting)"""
+    derk_webgl: Literal["auto", "llvmpipe", "swiftshader"] | None = None
+    """Derk: where the game's WebGL runs (default: the run's setting; see 'gamerl train ppo --help')"""
 
     def checked(self) -> dict[str, object]:
         """The fields as keyword arguments; a checkpoint opponent without a model is a one-line error before

@@ -85,9 +85,9 @@ class DerkAgents:
         away = self.opponent.act(self._obs[self.num_agents :])
         try:
             obs, rewards, done, stats = self.batch.step(np.concatenate([home, away]))
-        except DerkBrowserError:
+        except DerkBrowserError as err:
             self.restarts += 1
-            first = self._start(self.batch.restart())
+            first = self._start(self.batch.restart(str(err)))
             return StepResult(first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), [])
         self._returns += rewards
         self._dead |= obs[:, 0] <= 0.0
@@ -174,5 +174,6 @@ def make_derk_agents(
         turbo=turbo,
         timeout_s=config.derk_timeout_s,
         restarts=config.derk_restarts,
+        webgl=config.derk_webgl,
     )
     return DerkAgents(DerkBatch(settings), opponent, config.continuous, config.bins)

@@ -14,7 +14,7 @@ from gamerl.algorithms.ppo.agent_env import AgentEnv, EpisodeStats
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.algorithms.ppo.session import SYSTEM, load_model, make_agent_env, model_from_checkpoint, weights_file
 from gamerl.config.ppo import DERK_ENV_ID, PPOConfig
-from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS
+from gamerl.envs.derk import DRAW_KINDS, RANDOM_ITEMS, resolve_webgl
 from gamerl.errors import ConfigError
 from gamerl.evaluation.results import save_result, weights_digest
 from gamerl.evaluation.videofile import video_path, write_video
@@ -95,15 +95,15 @@ def derk_match(
     opponent_checkpoint: Path | None = None,
     team_items: str | None = None,
     opponent_items: str | None = None,
+    derk_webgl: str | None = None,
 ) -> PPOConfig:
     """A Derk run's ``config`` set to play ``opponent`` (a random team, or the model in ``opponent_checkpoint``),
-    with ``team_items`` and ``opponent_items`` in place of the run's items where given (as
-    ``PPOConfig.team_items`` and ``opponent_items``: a fixed loadout, or ``'random'`` for the game's draw)."""
+    with ``team_items``, ``opponent_items`` and ``derk_webgl`` in place of the run's where given (as
+    ``PPOConfig.team_items`` and ``opponent_items``: a fixed loadout, or ``'random'`` for the game's draw;
+    ``PPOConfig.derk_webgl``: where the game's WebGL runs)."""
     changes: dict[str, object] = {"opponent": opponent, "opponent_checkpoint": opponent_checkpoint}
-    if team_items is not None:
-        changes["team_items"] = team_items
-    if opponent_items is not None:
-        changes["opponent_items"] = opponent_items
+    given = {"team_items": team_items, "opponent_items": opponent_items, "derk_webgl": derk_webgl}
+    changes |= {name: value for name, value in given.items() if value is not None}
     return dataclasses.replace(config, **changes)
 
 
@@ -119,6 +119,7 @@ def evaluate_ppo(
     update: int | None = None,
     team_items: str | None = None,
     opponent_items: str | None = None,
+    derk_webgl: str | None = None,
     progress: bool = True,
 ) -> tuple[dict[str, float], Path]:
     """Play ``episodes`` games with the run's last weights (or those kept after ``update``); write a summary and
@@ -130,8 +131,9 @@ def evaluate_ppo(
     (13 per statue destroyed, 4 per kill: the ``score`` reward preset), whatever reward the team
     was trained with; summary has ``win_rate``, ``tie_rate``, ``mean_score``, ``mean_opponent_score``.
     Another ``reward`` (preset or TOML) measures a behaviour instead, e.g. ``statueDamageTaken = 1``
-    makes ``mean_return`` the statue damage taken per derkling and game. ``team_items`` and
-    ``opponent_items`` replace the run's items (see :func:`derk_match`). ``progress`` shows a bar.
+    makes ``mean_return`` the statue damage taken per derkling and game. ``team_items``,
+    ``opponent_items`` and ``derk_webgl`` replace the run's (see :func:`derk_match`); the results record
+    the WebGL backend the games ran on. ``progress`` shows a bar.
     All envs: ``mean_return`` and ``std_return`` (Derk: per home derkling and game).
     """
     if episodes < 1:
@@ -144,7 +146,7 @@ def evaluate_ppo(
     num_envs = min(config.num_envs, episodes) if num_envs is None else num_envs
     config = dataclasses.replace(config, seed=seed, num_envs=num_envs)
     if config.env_id == DERK_ENV_ID:
-        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items)
+        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items, derk_webgl)
         config = dataclasses.replace(config, reward=reward)
     env = make_agent_env(config, run_dir)
     try:
@@ -158,11 +160,12 @@ def evaluate_ppo(
         label = f"{opponent}_{Path(reward).stem}"
         label += items_label(config.team_items, config.opponent_items)
     name = f"results_{label}_{'greedy' if greedy else 'sampled'}_update{update}_seed{seed}.json"
-    items = {"team_items": config.team_items, "opponent_items": config.opponent_items}
+    items: dict[str, object] = {"team_items": config.team_items, "opponent_items": config.opponent_items}
     settings: dict[str, object] = {"weights": weights_digest(model.state_dict().values()), "update": update}
     settings |= {"episodes": episodes, "seed": seed, "greedy": greedy, "num_envs": num_envs}
     if config.env_id == DERK_ENV_ID:
         checkpoint_file = None if opponent_checkpoint is None else Path(opponent_checkpoint).resolve()
+        items["webgl"] = resolve_webgl(config.derk_webgl)
         settings |= {"opponent": opponent, "opponent_checkpoint": checkpoint_file, "reward": reward, **items}
     record = {**summary, "games": games, "greedy": greedy, **items}
     return summary, save_result(Path(run_dir) / "eval" / name, record, settings)
@@ -237,11 +240,12 @@ def record_ppo(
     opponent_checkpoint: Path | None = None,
     team_items: str | None = None,
     opponent_items: str | None = None,
+    derk_webgl: str | None = None,
 ) -> Path:
     """Record one game of the run's agent (last weights, or those kept after ``update``) as GIF or mp4.
 
-    Derk: one arena as the game's page draws it, against ``opponent`` with the items as :func:`derk_match`
-    sets them; Atari: the frames the agent sees; others: ``render()``.
+    Derk: one arena as the game's page draws it, against ``opponent`` with the items and WebGL backend as
+    :func:`derk_match` sets them; Atari: the frames the agent sees; others: ``render()``.
     """
     out = video_path(run_dir, out, max_steps, fps, seed)
     model, config = load_model(weights_file(run_dir, update))
@@ -249,7 +253,7 @@ def record_ppo(
     if config.env_id == DERK_ENV_ID:
         from gamerl.algorithms.ppo.derk_agents import make_derk_agents
 
-        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items)
+        config = derk_match(config, opponent, opponent_checkpoint, team_items, opponent_items, derk_webgl)
         config = dataclasses.replace(config, num_envs=1, seed=seed)
         derk = make_derk_agents(config, Path(run_dir), seed, turbo=False)
         frames = _record_rows(derk, model, lambda _: derk.batch.frame(), max_steps, greedy)
