@@ -19,7 +19,7 @@ ls -1 "$RUN"/figures/*.png "$RUN"/videos/* "$RUN"/eval/*.json "$RUN"/metrics.jso
 # --- Derk's Gym: two teams of three trained with multi-agent PPO, 2 arenas, a few minutes ---
 if command -v chromium >/dev/null && command -v Xvfb >/dev/null && .venv-derk/bin/python -c "import gym_derk" 2>/dev/null; then
   DERK_RUN=runs/demo-derk
-  # one 150-step game per arena and update (~1.7 min here); a rerun adds one more update to the same run
+  # one 150-step game per arena and update (4 in the minute here); a rerun adds a minute of updates to the same run
   if [ -f "$DERK_RUN/config.json" ]; then
     gamerl train ppo --resume "$DERK_RUN" --updates 100000 --max-minutes 1
   else
