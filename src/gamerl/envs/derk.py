@@ -420,7 +420,7 @@ class DerkBatch:
             self.restarts_left = self.settings.restarts
         return _unpack(obs), _unpack(rewards), done, None if stats is None else _unpack(stats)
 
-    def restart(self, reason: str = "") -> np.ndarray:
+    def restart(self, reason: str) -> np.ndarray:
         """After a crash or hang (``reason``): start a new worker and game if restarts are left (``restarts``
         in a row, without a finished game in between); first observations."""
         if self._process is not None:
