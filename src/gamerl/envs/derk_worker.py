@@ -146,7 +146,7 @@ class Worker:
 
     def watch_console(self, message):
         """End the running game call when the page loses its WebGL context: Chromium's GPU process crashed
-        (llvmpipe's did about once in 26 games of 128 arenas here), and the page's game would wait forever."""
+        (llvmpipe's did twice in about 100 games of 128 arenas here), and the page's game would wait forever."""
         if "CONTEXT_LOST_WEBGL" in message.text:
             self.context_lost = True
             if self.pending is not None:
