@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 
 from gamerl.algorithms.ppo.opponents import RandomTeam
-from gamerl.envs.derk import DerkBatch, DerkSettings
+from gamerl.envs.derk import DerkBatch, DerkSettings, group_processes
 from machine import describe_cpu
 
 STATS = {"Reward": 0, "Hitpoints": 2, "AliveTime": 3}
@@ -31,14 +30,7 @@ STATS = {"Reward": 0, "Hitpoints": 2, "AliveTime": 3}
 
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds (user + system) used so far by the living processes of process group ``pgid``."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in group_processes(pgid))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -112,12 +112,10 @@ def test_each_webgl_backend_plays_and_is_checked_at_start(monkeypatch: pytest.Mo
 
 def _gpu_process(worker_pid: int) -> int:
     """Process id of the Chromium GPU process in the worker's process group (where WebGL runs)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid, _ in derk.group_processes(worker_pid):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != worker_pid:
-                continue
-            if b"--type=gpu-process" in (stat.parent / "cmdline").read_bytes():
-                return int(stat.parent.name)
+            if b"--type=gpu-process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
         except (FileNotFoundError, ProcessLookupError):
             continue
     raise AssertionError("no GPU process in the Derk worker's group")

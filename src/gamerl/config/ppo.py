@@ -12,6 +12,8 @@ from gamerl.training.device import device_check
 DERK_ENV_ID = "Derk-v0"
 
 Precision = Literal["auto", "float32", "bfloat16"]
+WebGL = Literal["auto", "llvmpipe", "swiftshader"]
+"""where Derk's WebGL runs (:func:`gamerl.envs.derk.resolve_webgl`)"""
 """how a network's layers compute: float32, or bfloat16 under autocast (float32 weights and optimizer);
 ``auto`` is bfloat16 on CPUs with native bfloat16 (AVX-512 BF16 or AMX), float32 elsewhere (GPUs included)"""
 
@@ -111,7 +113,7 @@ class PPOConfig(RunConfig):
     derk_restarts: int = 2
     """Derk: restarts in a row (no game finished in between) of a crashed or hung browser before training stops
     with an error"""
-    derk_webgl: Literal["auto", "llvmpipe", "swiftshader"] = "auto"
+    derk_webgl: WebGL = "auto"
     """Derk: where the game's WebGL shaders (its simulation) run on the CPU: Mesa's llvmpipe (the faster),
     Chromium's SwiftShader, or auto (llvmpipe where Mesa's EGL is installed)"""
 

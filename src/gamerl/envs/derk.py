@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,16 +188,23 @@ def cache_dir() -> Path:
     return Path(os.environ.get("GAMERL_CACHE", Path.home() / ".cache" / "gamerl")) / "derk-1.1.1"
 
 
-def _group_alive(pgid: int) -> bool:
-    """Whether process group ``pgid`` still has a process that is not a zombie (read from /proc)."""
+def group_processes(pgid: int) -> Iterator[tuple[int, list[str]]]:
+    """``(pid, fields)`` of each process in process group ``pgid``, read from ``/proc/<pid>/stat``:
+    ``fields`` are the stat fields after the command name (``fields[0]`` the state, ``fields[11]`` and
+    ``fields[12]`` the user and system clock ticks; see proc(5))."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            group = int(fields[2])
         except (OSError, IndexError, ValueError):
             continue  # exited while we looked
-        if int(group) == pgid and state != "Z":
-            return True
-    return False
+        if group == pgid:
+            yield int(stat.parent.name), fields
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether process group ``pgid`` still has a process that is not a zombie (read from /proc)."""
+    return any(fields[0] != "Z" for _, fields in group_processes(pgid))
 
 
 def _pack(array: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import tyro
 
 from gamerl.config.base import require, resume_help
-from gamerl.config.ppo import PRESETS, PPOConfig, opponent_check
+from gamerl.config.ppo import PRESETS, PPOConfig, WebGL, opponent_check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +51,7 @@ class DerkMatchArgs:
     opponent_items: str | None = None
     """Derk: the away team's items when they differ from --team-items: 'random' or a loadout (default: the
     run's setting)"""
-    derk_webgl: Literal["auto", "llvmpipe", "swiftshader"] | None = None
+    derk_webgl: WebGL | None = None
     """Derk: where the game's WebGL runs (default: the run's setting; see 'gamerl train ppo --help')"""
 
     def checked(self) -> dict[str, object]:

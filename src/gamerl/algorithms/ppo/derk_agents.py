@@ -51,7 +51,6 @@ class DerkAgents:
         self.num_agents = 3 * self.n_arenas
         self.obs_shape = (OBS_SIZE,)
         self.heads = heads_for_space(action_space(), continuous, bins, HEAD_NAMES)  # type: ignore[arg-type]
-        self.restarts = 0
         self._obs = np.zeros((2 * self.num_agents, OBS_SIZE), np.float32)
         self._returns = np.zeros(2 * self.num_agents)
         self._dead = np.zeros(2 * self.num_agents, dtype=bool)
@@ -61,6 +60,11 @@ class DerkAgents:
         self._statue_standing = np.zeros(2 * self.n_arenas)
         self._steps = 0
         self._loadouts: list[str] = []
+
+    @property
+    def restarts(self) -> int:
+        """How many times the game's browser was restarted after a crash or hang."""
+        return self.batch.restarts
 
     def _start(self, obs: np.ndarray) -> np.ndarray:
         self._obs = obs
@@ -86,7 +90,6 @@ class DerkAgents:
         try:
             obs, rewards, done, stats = self.batch.step(np.concatenate([home, away]))
         except DerkBrowserError as err:
-            self.restarts += 1
             first = self._start(self.batch.restart(str(err)))
             return StepResult(first, np.zeros(self.num_agents, np.float32), np.ones(self.num_agents, bool), [])
         self._returns += rewards
