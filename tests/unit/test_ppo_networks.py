@@ -8,7 +8,14 @@ import torch
 
 from gamerl.algorithms.ppo.acting import NumpyActor, make_actor
 from gamerl.algorithms.ppo.heads import Head
-from gamerl.algorithms.ppo.networks import SIGMOID_TANH_MIN, ActorCritic, Tanh, computes_in_bfloat16
+from gamerl.algorithms.ppo.networks import (
+    SIGMOID_TANH_MIN,
+    ActorCritic,
+    ByteFrameConv2d,
+    PixelEncoder,
+    Tanh,
+    computes_in_bfloat16,
+)
 from gamerl.algorithms.ppo.session import build_model
 from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
 from gamerl.config.ppo import PRESETS
@@ -90,12 +97,59 @@ def test_frames_prepared_once_give_what_flat_frames_give(precision: str) -> None
     model = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision=precision)
     frames = _frames(6)
     prepared = model.prepare(frames)
-    assert prepared.shape == (6, 4, 84, 84) and prepared.is_contiguous(memory_format=torch.channels_last)
+    assert prepared.shape == (6, 64, 21, 21) and prepared.is_contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
         (dist, values), (flat_dist, flat_values) = model(prepared), model(frames)
     assert torch.equal(values, flat_values) and torch.equal(dist.parts[0], flat_dist.parts[0])
     vectors = torch.randn(3, 4)
     assert ActorCritic((4,), HEADS, (8,), (8,)).prepare(vectors) is vectors
+
+
+@pytest.mark.parametrize("size", [(84, 84), (85, 90), (96, 64)])  # rows and columns no output reaches: cut
+def test_byte_frame_conv_is_a_strided_conv_of_scaled_frames(size: tuple[int, int]) -> None:
+    torch.manual_seed(0)
+    conv = ByteFrameConv2d(3, 5, 8, stride=4).double()
+    plain = torch.nn.Conv2d(3, 5, 8, stride=4).double()
+    plain.load_state_dict(conv.state_dict())  # the same parameters and keys
+    frames = torch.randint(0, 256, (2, 3, *size), generator=torch.Generator().manual_seed(1)).double()
+    blocks = conv.blocks(frames, torch.float64)
+    assert blocks.shape[1] == 3 * 16 and blocks.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(conv(blocks), plain(frames / 255), atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="stride that divides the kernel"):
+        ByteFrameConv2d(3, 5, 8, stride=3)
+
+
+def test_encoder_is_the_nature_cnn_of_its_weights() -> None:
+    """Checkpoints keep their meaning: the encoder computes the plain Nature CNN of its state dict."""
+    torch.manual_seed(0)
+    model = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="float32")
+    nn = torch.nn
+    plain = nn.Sequential(
+        nn.Conv2d(4, 32, 8, stride=4), nn.ReLU(), nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),
+        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3136, 512), nn.ReLU(),
+    )  # fmt: skip
+    keys = {"conv.0": "0", "conv.2": "2", "conv.4": "4", "out.0": "7"}
+    weights = {keys[k.rsplit(".", 1)[0]] + "." + k.rsplit(".", 1)[1]: v for k, v in model.encoder.state_dict().items()}
+    plain.load_state_dict(weights)
+    frames = _frames(3)
+    with torch.no_grad():
+        torch.testing.assert_close(model.encoder(frames), plain(frames.float().view(3, 4, 84, 84) / 255))
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+@pytest.mark.parametrize("share_encoder", [True, False])
+def test_the_acting_copy_gives_the_same_outputs_bit_for_bit(precision: str, share_encoder: bool) -> None:
+    torch.manual_seed(0)
+    model = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=share_encoder, pixel_precision=precision)
+    acting = model.for_acting()
+    frames = _frames(8)
+    with torch.no_grad():
+        (dist, values), (acting_dist, acting_values) = model(frames), acting(frames)
+    assert torch.equal(values, acting_values) and torch.equal(dist.parts[0], acting_dist.parts[0])
+    assert not any(p.requires_grad for p in acting.parameters())
+    assert all(p.dtype == torch.float32 and p.requires_grad for p in model.parameters())  # the original trains on
+    encoder_dtypes = {p.dtype for m in acting.modules() if isinstance(m, PixelEncoder) for p in m.parameters()}
+    assert encoder_dtypes == {torch.bfloat16 if computes_in_bfloat16(precision, torch.device("cpu")) else torch.float32}
 
 
 def _assert_near_float32_with_float32_gradients(

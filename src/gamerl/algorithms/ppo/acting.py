@@ -58,10 +58,10 @@ def make_actor(model: ActorCritic, rng: np.random.Generator) -> Actor:
 
 
 class TorchActor:
-    """Acts with the model itself, on its device."""
+    """Acts with a copy of the model made for acting (:meth:`ActorCritic.for_acting`), on its device."""
 
     def __init__(self, model: ActorCritic) -> None:
-        self.model = model
+        self.model = model.for_acting()
         self.device = model.log_std.device
 
     def act(self, obs: np.ndarray) -> Acting:
