@@ -1,14 +1,18 @@
-"""PPO on Atari Pong through ale_py.AtariVectorEnv: convolutional policy and value nets, a tiny real run."""
+"""PPO on Atari Pong through ale_py.AtariVectorEnv: convolutional policy and value nets, a tiny real run, games
+stepped in two groups while the rollout acts."""
 
 import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageSequence
 
-from gamerl.algorithms.ppo.agent_env import AtariAgents
+from gamerl.algorithms.ppo.acting import Acting
+from gamerl.algorithms.ppo.agent_env import AgentGroups, AtariAgents, atari_agents
 from gamerl.algorithms.ppo.evaluate import record_ppo
+from gamerl.algorithms.ppo.rollout import Rollout, collect_rollout
 from gamerl.algorithms.ppo.session import load_model
 from gamerl.algorithms.ppo.train import train_ppo
 from gamerl.config.ppo import PRESETS
@@ -47,3 +51,63 @@ def test_atari_frames_travel_as_uint8() -> None:
         env.close()
     assert first.dtype == step.obs.dtype == np.uint8 and first.shape == step.obs.shape == (2, 4 * 84 * 84)
     assert first.max() > 0  # real frames
+
+
+class _FrameActor:
+    """Acts by a fixed function of each row's frames, so a row acts alike however the rows are split."""
+
+    def act(self, obs: np.ndarray) -> Acting:
+        return Acting(*self.sample(obs), self.state_value(obs))
+
+    def sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        actions = obs[:, ::97].astype(np.int64).sum(1) % 6
+        return actions[:, None].astype(np.float32), -actions.astype(np.float32)
+
+    def state_value(self, obs: np.ndarray) -> np.ndarray:
+        return obs.mean(1, dtype=np.float32)
+
+
+def _stepped_one_by_one(steps: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The reference: act on all 5 games, step them, and again, by hand."""
+    env, actor = AtariAgents("ALE/Pong-v5", 5, seed=3), _FrameActor()
+    fields: dict[str, list[np.ndarray]] = {"obs": [], "actions": [], "rewards": [], "dones": []}
+    try:
+        obs = env.reset()
+        for _ in range(steps):
+            actions = actor.act(obs).actions
+            result = env.step(actions)
+            for name, value in zip(fields, (obs, actions, result.rewards, result.dones), strict=True):
+                fields[name].append(value)
+            obs = result.obs
+    finally:
+        env.close()
+    return {name: np.stack(values) for name, values in fields.items()}, obs
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_a_rollout_fills_the_steps_of_the_games_in_order(grouped: bool) -> None:
+    """A rollout, pipelined over two groups (one acted on while the other steps) or not, fills its buffers
+    with what stepping the same games one step after another gives."""
+    expected, expected_last = _stepped_one_by_one(60)
+    env = atari_agents("ALE/Pong-v5", 5, seed=3) if grouped else AtariAgents("ALE/Pong-v5", 5, seed=3)
+    assert isinstance(env, AgentGroups) == grouped
+    try:
+        if grouped:
+            assert [g.num_agents for g in env.groups] == [2, 3]
+        buffers = Rollout.empty(60, env, np.uint8)
+        last, _ = collect_rollout(env, _FrameActor(), env.reset(), buffers, 0.99)
+        stepped = env.step(np.ones((5, 1), np.float32))  # all groups at once
+    finally:
+        env.close()
+    assert len(np.unique(expected["actions"])) > 1 and (expected["obs"][-1] != expected["obs"][0]).any()
+    for name, values in expected.items():
+        assert np.array_equal(getattr(buffers, name), values), name
+    assert np.array_equal(last, expected_last)
+    reference = AtariAgents("ALE/Pong-v5", 5, seed=3)
+    try:
+        reference.reset()
+        for actions in expected["actions"]:
+            reference.step(actions)
+        assert np.array_equal(stepped.obs, reference.step(np.ones((5, 1), np.float32)).obs)
+    finally:
+        reference.close()

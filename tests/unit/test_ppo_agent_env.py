@@ -11,16 +11,16 @@ import pytest
 import torch
 
 from gamerl.algorithms.ppo.acting import make_actor
-from gamerl.algorithms.ppo.agent_env import GymAgents
+from gamerl.algorithms.ppo.agent_env import GymAgents, StepResult, join_results
 from gamerl.algorithms.ppo.heads import heads_for_space
 from gamerl.algorithms.ppo.losses import clipped_surrogate
 from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.rollout import truncation_bootstrap
 from gamerl.algorithms.ppo.train import (
     Batch,
     flatten_rollout,
     stop_reason,
     take_rows,
-    truncation_bootstrap,
     update,
 )
 from gamerl.config.ppo import PPOConfig
@@ -193,3 +193,23 @@ def test_take_rows_is_indexing_that_keeps_frames_channels_last() -> None:
     assert torch.equal(rows, frames[idx]) and rows.is_contiguous(memory_format=torch.channels_last)
     vectors = torch.arange(12.0).view(6, 2)
     assert torch.equal(take_rows(vectors, idx), vectors[idx])
+
+
+def test_joined_results_keep_row_order_and_fill_the_optional_fields() -> None:
+    cut = StepResult(
+        np.zeros((2, 3)),
+        np.zeros(2, np.float32),
+        np.array([False, True]),
+        [{"return": 1.0}],
+        truncated=np.array([False, True]),
+        final_obs=np.full((1, 3), 7.0),
+    )
+    restarting = StepResult(
+        np.ones((1, 3)), np.ones(1, np.float32), np.array([True]), [{"return": 2.0}], np.array([False])
+    )
+    joined = join_results([cut, restarting])
+    assert joined.obs.tolist() == [[0, 0, 0], [0, 0, 0], [1, 1, 1]] and joined.dones.tolist() == [False, True, True]
+    assert joined.valid.tolist() == [True, True, False] and joined.truncated.tolist() == [False, True, False]
+    assert joined.final_obs.tolist() == [[7, 7, 7]] and joined.episodes == [{"return": 1.0}, {"return": 2.0}]
+    plain = join_results([restarting, dataclasses.replace(restarting, valid=None)])
+    assert plain.truncated is None and plain.final_obs is None and plain.valid.tolist() == [False, True]

@@ -7,7 +7,8 @@ exposes its learning team's agents as rows; a Gymnasium env contributes one row 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import gymnasium as gym
@@ -192,9 +193,14 @@ class AtariAgents:
         obs, _ = self.env.reset(seed=self._seed)
         return obs.reshape(self.num_agents, -1)
 
-    def step(self, actions: np.ndarray) -> StepResult:
-        """Step every game; finished ones restart at once (their first frames are returned)."""
-        obs, rewards, terminated, truncated, info = self.env.step(actions[:, 0].astype(np.int64))
+    def send(self, actions: np.ndarray) -> None:
+        """Start stepping every game with ``(N, 1)`` head actions, on ALE's threads; :meth:`receive` waits."""
+        self.env.send(actions[:, 0].astype(np.int64))
+
+    def receive(self) -> StepResult:
+        """The step :meth:`send` started, once every game has made it; finished games restart at once (their
+        first frames are returned)."""
+        obs, rewards, terminated, truncated, info = self.env.recv()
         dones = terminated | truncated
         cut = truncated & ~terminated
         self._returns += rewards
@@ -211,6 +217,93 @@ class AtariAgents:
             **_truncation(cut, lambda: _stack_final(info, cut, np.uint8)),
         )
 
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Step every game: :meth:`send`, then :meth:`receive`."""
+        self.send(actions)
+        return self.receive()
+
     def close(self) -> None:
         """Stop ALE's threads."""
         self.env.close()
+
+
+class SteppedApart(AgentEnv, Protocol):
+    """An :class:`AgentEnv` whose step starts and ends apart, running on threads of its own in between."""
+
+    def send(self, actions: np.ndarray) -> None:
+        """Start a step with ``(N, H)`` head actions."""
+        ...
+
+    def receive(self) -> StepResult:
+        """Wait for the step :meth:`send` started."""
+        ...
+
+
+class AgentGroups:
+    """The agent rows of several envs (groups) as one :class:`AgentEnv`, in group order.
+
+    :meth:`step` steps all groups at once. A rollout can instead act on one group while the others step
+    (:func:`~gamerl.algorithms.ppo.rollout.collect_rollout`), so that the games and the network use the
+    cores at the same time.
+    """
+
+    def __init__(self, groups: Sequence[SteppedApart]) -> None:
+        self.groups = list(groups)
+        self.num_agents = sum(g.num_agents for g in self.groups)
+        self.obs_shape = self.groups[0].obs_shape
+        self.heads = self.groups[0].heads
+        bounds = np.cumsum([0, *(g.num_agents for g in self.groups)])
+        self.rows = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        """each group's rows"""
+
+    def reset(self) -> np.ndarray:
+        """Reset every group; their observations stacked."""
+        return np.concatenate([g.reset() for g in self.groups])
+
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Step every group at once; their results joined."""
+        for group, rows in zip(self.groups, self.rows, strict=True):
+            group.send(actions[rows])
+        return join_results([group.receive() for group in self.groups])
+
+    def close(self) -> None:
+        """Close every group."""
+        for group in self.groups:
+            group.close()
+
+
+def join_results(results: Sequence[StepResult]) -> StepResult:
+    """One :class:`StepResult` of several groups' rows, in group order."""
+
+    def rows(field: str, default: bool) -> np.ndarray | None:
+        parts = [getattr(r, field) for r in results]
+        if all(part is None for part in parts):
+            return None
+        return np.concatenate(
+            [np.full(len(r.rewards), default) if p is None else p for r, p in zip(results, parts, strict=True)]
+        )
+
+    finals = [r.final_obs for r in results if r.final_obs is not None]
+    return StepResult(
+        np.concatenate([r.obs for r in results]),
+        np.concatenate([r.rewards for r in results]),
+        np.concatenate([r.dones for r in results]),
+        [episode for r in results for episode in r.episodes],
+        valid=rows("valid", True),
+        truncated=rows("truncated", False),
+        final_obs=np.concatenate(finals) if finals else None,
+    )
+
+
+def atari_agents(env_id: str, num_envs: int, seed: int) -> AtariAgents | AgentGroups:
+    """``num_envs`` ALE games for PPO. Two or more come as two :class:`AgentGroups` of half the games each
+    (the same games as one :class:`AtariAgents`: seeds go on from group to group), each stepped by as
+    many ALE threads as there are cores but the learner's, so a rollout acts on one half while the other
+    steps: a Pong rollout step of 8 games took 2.6 instead of 3.5 ms on 2 cores here."""
+    if num_envs < 2:
+        return AtariAgents(env_id, num_envs, seed)
+    threads = max(1, len(os.sched_getaffinity(0)) - 1)
+    half = num_envs // 2
+    return AgentGroups(
+        [AtariAgents(env_id, half, seed, threads), AtariAgents(env_id, num_envs - half, seed + half, threads)]
+    )

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from gamerl.algorithms.ppo.agent_env import AgentEnv, AtariAgents, GymAgents
+from gamerl.algorithms.ppo.agent_env import AgentEnv, GymAgents, atari_agents
 from gamerl.algorithms.ppo.heads import Head
 from gamerl.algorithms.ppo.networks import ActorCritic
 from gamerl.config.base import config_from_dict, config_to_dict, resume_config
@@ -56,7 +56,7 @@ def make_agent_env(config: PPOConfig, run_dir: Path | None = None, seed: int | N
     if config.opponent != "random":
         raise ConfigError(f"--opponent {config.opponent} needs a two-team game: pass --env-id {DERK_ENV_ID}")
     if config.env_id.startswith("ALE/"):
-        return AtariAgents(config.env_id, config.num_envs, seed)
+        return atari_agents(config.env_id, config.num_envs, seed)
     return GymAgents(config.env_id, config.num_envs, seed, config.continuous, config.bins)
 
 

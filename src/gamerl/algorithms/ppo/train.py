@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from gamerl.algorithms.ppo.acting import Actor, make_actor
-from gamerl.algorithms.ppo.agent_env import EpisodeStats, StepResult
+from gamerl.algorithms.ppo.acting import make_actor
 from gamerl.algorithms.ppo.figures import plot_ppo_curves
 from gamerl.algorithms.ppo.losses import clipped_surrogate, value_loss
 from gamerl.algorithms.ppo.networks import ActorCritic
+from gamerl.algorithms.ppo.rollout import Rollout, collect_rollout
 from gamerl.algorithms.ppo.session import (
     LAST,
     SYSTEM,
@@ -140,18 +140,6 @@ def flatten_rollout(
     )
 
 
-def truncation_bootstrap(actor: Actor, result: StepResult, gamma: float) -> np.ndarray:
-    """``(N,)``: ``gamma * V(final obs)`` for rows whose episode a time limit cut, 0 elsewhere.
-
-    Added to those rows' last reward, so a time limit is not learnt as the end of the game (the env's
-    state does not show the time left); rows the game ended get nothing after their last reward.
-    """
-    out = np.zeros(len(result.rewards), dtype=np.float32)
-    if result.truncated is not None:
-        out[result.truncated] = gamma * actor.state_value(result.final_obs)
-    return out
-
-
 def stop_reason(config: PPOConfig, updates: int, recent: collections.deque[float], sitting: Sitting) -> str | None:
     """Why training stops before the next update (one line for the user), or None to go on.
 
@@ -219,14 +207,7 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
 
         n, t_max = env.num_agents, config.num_steps
         obs = env.reset()
-        obs_buf = np.zeros((t_max, n, int(np.prod(env.obs_shape))), dtype=obs.dtype)
-        act_buf = np.zeros((t_max, n, len(env.heads)), dtype=np.float32)
-        logp_buf = np.zeros((t_max, n), dtype=np.float32)
-        val_buf = np.zeros((t_max, n), dtype=np.float32)
-        rew_buf = np.zeros((t_max, n), dtype=np.float32)
-        bootstrap_buf = np.zeros((t_max, n), dtype=np.float32)
-        done_buf = np.zeros((t_max, n), dtype=np.float32)
-        valid_buf = np.ones((t_max, n), dtype=bool)
+        buf = Rollout.empty(t_max, env, obs.dtype)
         recent = collections.deque(counters.get("recent_returns", []), maxlen=20)
         with (
             Sitting("update", config.max_minutes, counters["elapsed"]) as sitting,
@@ -248,17 +229,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                     break
                 # 1. collect num_steps steps of every agent row with the current policy
                 rollout_start = time.perf_counter()
-                episodes: list[EpisodeStats] = []
                 actor = make_actor(model, action_rng)
-                for t in range(t_max):
-                    acting = actor.act(obs)
-                    obs_buf[t], act_buf[t], logp_buf[t], val_buf[t] = obs, *acting
-                    result = env.step(acting.actions)
-                    rew_buf[t], done_buf[t] = result.rewards, result.dones
-                    bootstrap_buf[t] = truncation_bootstrap(actor, result, config.gamma)
-                    valid_buf[t] = True if result.valid is None else result.valid
-                    episodes += result.episodes
-                    obs = result.obs
+                obs, episodes = collect_rollout(env, actor, obs, buf, config.gamma)
                 counters["steps"] += t_max * n
                 counters["episodes"] += len(episodes)
                 recent.extend(e["return"] for e in episodes)
@@ -267,9 +239,14 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
 
                 # 2. advantages by GAE, bootstrapped from the value of the next observation
                 advantages, returns = gae(
-                    rew_buf + bootstrap_buf, val_buf, done_buf, actor.state_value(obs), config.gamma, config.gae_lambda
+                    buf.rewards + buf.bootstrap,
+                    buf.values,
+                    buf.dones,
+                    actor.state_value(obs),
+                    config.gamma,
+                    config.gae_lambda,
                 )
-                batch = flatten_rollout(obs_buf, act_buf, logp_buf, advantages, returns, valid_buf, device)
+                batch = flatten_rollout(buf.obs, buf.actions, buf.logp, advantages, returns, buf.valid, device)
 
                 # 3. clipped-surrogate updates of both networks
                 metrics = update(model, optimizers, batch, config, generator)
@@ -279,8 +256,8 @@ def train_ppo(config: PPOConfig, resume: Path | None = None) -> Path:
                 # 4. log and checkpoint
                 metrics.update(
                     {
-                        "rollout/mean_reward": float(rew_buf[valid_buf].mean()),
-                        "train/explained_variance": explained_variance(val_buf[valid_buf], returns[valid_buf]),
+                        "rollout/mean_reward": float(buf.rewards[buf.valid].mean()),
+                        "train/explained_variance": explained_variance(buf.values[buf.valid], returns[buf.valid]),
                         "charts/SPS": t_max * n / max(time.perf_counter() - rollout_start, 1e-9),
                         "charts/rollout_SPS": t_max * n / max(rollout_time, 1e-9),
                         "charts/updates": counters["updates"],
