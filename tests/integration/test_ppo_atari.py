@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageSequence
 
 from gamerl.algorithms.ppo.acting import Acting
@@ -54,9 +55,14 @@ def test_atari_frames_travel_as_uint8() -> None:
 
 
 class _FrameActor:
-    """Acts by a fixed function of each row's frames, so a row acts alike however the rows are split."""
+    """Acts by a fixed function of each row's frames, so a row acts alike however the rows are split;
+    notes the torch threads it was given."""
+
+    def __init__(self) -> None:
+        self.threads: set[int] = set()
 
     def act(self, obs: np.ndarray) -> Acting:
+        self.threads.add(torch.get_num_threads())
         return Acting(*self.sample(obs), self.state_value(obs))
 
     def sample(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,11 +100,15 @@ def test_a_rollout_fills_the_steps_of_the_games_in_order(grouped: bool) -> None:
     try:
         if grouped:
             assert [g.num_agents for g in env.groups] == [2, 3]
-        buffers = Rollout.empty(60, env, np.uint8)
-        last, _ = collect_rollout(env, _FrameActor(), env.reset(), buffers, 0.99)
+        buffers, actor, threads = Rollout.empty(60, env, np.uint8), _FrameActor(), torch.get_num_threads()
+        torch.set_num_threads(2)
+        last, _ = collect_rollout(env, actor, env.reset(), buffers, 0.99)
+        assert torch.get_num_threads() == 2  # given back after the rollout
         stepped = env.step(np.ones((5, 1), np.float32))  # all groups at once
     finally:
+        torch.set_num_threads(threads)
         env.close()
+    assert actor.threads == ({1} if grouped else {2})  # acting leaves the other cores to the games
     assert len(np.unique(expected["actions"])) > 1 and (expected["obs"][-1] != expected["obs"][0]).any()
     for name, values in expected.items():
         assert np.array_equal(getattr(buffers, name), values), name
