@@ -1,4 +1,5 @@
-"""The interface PPO trains on: N agents stepped together, and its Gymnasium implementation.
+"""The interface PPO trains on: N agents stepped together, its Gymnasium and Atari implementations, and
+groups of rows stepped apart.
 
 Every agent row gets an observation, a reward and a done flag per step. A multi-agent game (Derk)
 exposes its learning team's agents as rows; a Gymnasium env contributes one row per game.
@@ -302,7 +303,8 @@ def atari_agents(env_id: str, num_envs: int, seed: int) -> AtariAgents | AgentGr
     steps: a Pong rollout step of 8 games took 2.6 instead of 3.5 ms on 2 cores here."""
     if num_envs < 2:
         return AtariAgents(env_id, num_envs, seed)
-    threads = max(1, len(os.sched_getaffinity(0)) - 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = max(1, cores - 1)
     half = num_envs // 2
     return AgentGroups(
         [AtariAgents(env_id, half, seed, threads), AtariAgents(env_id, num_envs - half, seed + half, threads)]
