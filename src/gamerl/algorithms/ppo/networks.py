@@ -163,9 +163,9 @@ class PixelEncoder(nn.Module):
         self.obs_shape = tuple(obs_shape)
         self.precision = precision
         c, h, w = self.obs_shape
-        first = _conv(ByteFrameConv2d(c, 32, 8, stride=4))
+        first = ByteFrameConv2d(c, 32, 8, stride=4)
         self.conv = nn.Sequential(
-            first,
+            _conv(first),
             nn.ReLU(),
             _conv(nn.Conv2d(32, 64, 4, stride=2)),
             nn.ReLU(),
