@@ -37,6 +37,7 @@ def play_episodes(
     ``progress``: a bar moved to the games ended so far, every step (its steps/s show a Derk evaluation,
     whose games all end at once, is alive)."""
     finished: list[EpisodeStats] = []
+    model = model.for_acting()  # the same outputs, its encoder weights cast once
     obs = env.reset()
     steps = 0
     while len(finished) < episodes:
@@ -193,6 +194,7 @@ def _record_rows(
 ) -> list[np.ndarray]:
     """Frames of the first game of ``env`` until it ends or ``max_steps``; closes ``env``."""
     frames = []
+    model = model.for_acting()
     try:
         obs = env.reset()
         for _ in range(max_steps):
