@@ -228,8 +228,8 @@ class AtariAgents:
         self.env.close()
 
 
-class SteppedApart(AgentEnv, Protocol):
-    """An :class:`AgentEnv` whose step starts and ends apart, running on threads of its own in between."""
+class Steppable(Protocol):
+    """Rows whose step starts with :meth:`send` and ends with :meth:`receive`."""
 
     def send(self, actions: np.ndarray) -> None:
         """Start a step with ``(N, H)`` head actions."""
@@ -238,6 +238,10 @@ class SteppedApart(AgentEnv, Protocol):
     def receive(self) -> StepResult:
         """Wait for the step :meth:`send` started."""
         ...
+
+
+class SteppedApart(AgentEnv, Steppable, Protocol):
+    """An :class:`AgentEnv` whose step starts and ends apart, running on threads of its own in between."""
 
 
 class AgentGroups:

@@ -178,14 +178,19 @@ class PixelEncoder(nn.Module):
         self.out = nn.Sequential(_init(nn.Linear(n, 512), np.sqrt(2)), nn.ReLU())
         self.conv.to(memory_format=torch.channels_last)
 
+    @property
+    def first_conv(self) -> ByteFrameConv2d:
+        """The first convolution (``conv[0]``), which takes the frames' blocks."""
+        first = self.conv[0]
+        assert isinstance(first, ByteFrameConv2d)
+        return first
+
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:
         """``(B, C·H·W)`` flat frames → the first convolution's channels-last space-to-depth blocks
         (:meth:`ByteFrameConv2d.blocks`) of their byte values (exact in bfloat16 too), in the dtype the layers
         compute in. Memory-bound: a PPO update prepares its rollout once, not every minibatch."""
         dtype = torch.bfloat16 if computes_in_bfloat16(self.precision, obs.device) else torch.float32
-        first = self.conv[0]
-        assert isinstance(first, ByteFrameConv2d)
-        return first.blocks(obs.view(-1, *self.obs_shape), dtype)
+        return self.first_conv.blocks(obs.view(-1, *self.obs_shape), dtype)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Features of flat frames, or of frames already through :meth:`prepare`."""
@@ -199,10 +204,8 @@ class PixelEncoder(nn.Module):
         casts them (the first convolution's 1/255 folded in first), so the encoder gives the same features,
         bit for bit, without casting its 1.7M weights at every forward pass (a quarter of the time of acting
         on an 8-frame Pong step in bfloat16 here)."""
-        first = self.conv[0]
-        assert isinstance(first, ByteFrameConv2d)
-        first.fold_divisor_()
-        if computes_in_bfloat16(self.precision, first.weight.device):
+        self.first_conv.fold_divisor_()
+        if computes_in_bfloat16(self.precision, self.first_conv.weight.device):
             self.to(torch.bfloat16)
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 import numpy as np
 import torch
 
 from gamerl.algorithms.ppo.acting import Actor
-from gamerl.algorithms.ppo.agent_env import AgentEnv, AgentGroups, EpisodeStats, StepResult
+from gamerl.algorithms.ppo.agent_env import AgentEnv, AgentGroups, EpisodeStats, Steppable, StepResult
 
 
 @dataclasses.dataclass
@@ -54,14 +53,6 @@ class Rollout:
             *zeros,
             np.ones((steps, n), dtype=bool),
         )
-
-
-class _Group(Protocol):
-    """Rows whose step starts with :meth:`send` and ends with :meth:`receive`."""
-
-    def send(self, actions: np.ndarray) -> None: ...
-
-    def receive(self) -> StepResult: ...
 
 
 class _SteppedWhenReceived:
@@ -104,7 +95,7 @@ def _one_torch_thread() -> Iterator[None]:
 
 
 def _collect(
-    groups: Sequence[_Group],
+    groups: Sequence[Steppable],
     spans: list[slice],
     actor: Actor,
     obs: np.ndarray,
