@@ -6,15 +6,18 @@ import numpy as np
 import pytest
 import torch
 
+from gamerl.algorithms.ppo import networks
 from gamerl.algorithms.ppo.acting import NumpyActor, make_actor
 from gamerl.algorithms.ppo.heads import Head
 from gamerl.algorithms.ppo.networks import (
+    MLP,
     SIGMOID_TANH_MIN,
     ActorCritic,
     ByteFrameConv2d,
     PixelEncoder,
     Tanh,
     computes_in_bfloat16,
+    fuses_linear_tanh,
 )
 from gamerl.algorithms.ppo.session import build_model
 from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
@@ -196,6 +199,39 @@ def test_bfloat16_hidden_layers_compute_near_float32_and_train_float32_weights()
         outputs.append(torch.cat([values.unsqueeze(1), *dist.parts], 1))
     exact_nets, fast_nets = (torch.nn.ModuleList([m.policy, m.value]) for m in (exact, fast))
     _assert_near_float32_with_float32_gradients(exact_nets, fast_nets, *outputs)
+
+
+def _graph_nodes(out: torch.Tensor) -> set[str]:
+    """Names of the autograd nodes that ``out`` was computed through."""
+    names, stack = set(), [out.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None:
+            names.add(node.name())
+            stack += [next_node for next_node, _ in node.next_functions]
+    return names
+
+
+@pytest.mark.skipif(not fuses_linear_tanh(torch.device("cpu")), reason="oneDNN has no bfloat16 on this CPU")
+def test_fused_bfloat16_layers_compute_what_autocast_computes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hidden layers as oneDNN matmuls with the tanh fused in, against autocast's matmul then tanh: the same
+    values and gradients (input's too) up to bfloat16 rounding."""
+    torch.manual_seed(0)
+    mlp = MLP(64, (512, 256), 9, 0.01, "bfloat16")
+    obs = torch.randn(4096, 64, generator=torch.Generator().manual_seed(1))  # above SIGMOID_TANH_MIN per layer
+    grad_out = torch.randn(4096, 9, generator=torch.Generator().manual_seed(2))
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(networks, "fuses_linear_tanh", lambda device, fused=fused: fused)
+        mlp.zero_grad()
+        x = obs.clone().requires_grad_(True)
+        out = mlp(x)
+        out.backward(grad_out)
+        assert ("_LinearTanhBF16Backward" in _graph_nodes(out)) == fused
+        results.append([out, x.grad, *(p.grad for p in mlp.parameters())])
+    for fused, unfused in zip(*results, strict=True):
+        assert fused.dtype == unfused.dtype == torch.float32
+        assert (fused - unfused).norm() / unfused.norm() < 0.02  # bfloat16 keeps 8 bits of mantissa
 
 
 def test_numpy_acting_stays_float32_when_updates_compute_in_bfloat16() -> None:

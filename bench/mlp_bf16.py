@@ -1,0 +1,75 @@
+"""A PPO update with bfloat16 hidden layers on the CPU: each layer as one oneDNN matmul with its tanh fused in
+(gamerl's ``MLP``) against autocast's matmul, then the tanh as passes of their own, one run, this machine.
+
+Updates of a preset's networks (default ``derk-offensive``: 10 epochs x 4 minibatches over 57,600 samples,
+one 128-arena rollout) on random observations with ``--mlp-precision bfloat16``, in ``--rounds`` alternating
+rounds with the preset's torch threads. The autocast side runs the same code with the fusion turned off
+(:func:`gamerl.algorithms.ppo.networks.fuses_linear_tanh` answering False). Prints each round and the last
+line ``ratio: X``, the fused side's summed time over autocast's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import torch
+
+from gamerl.algorithms.ppo import networks
+from gamerl.config.ppo import PRESETS
+from machine import describe_cpu
+from update_kernels import MLP_PRESETS, fresh_update, rollout_samples
+
+
+@contextlib.contextmanager
+def autocast_layers() -> Iterator[None]:
+    """Inside: MLPs compute their bfloat16 hidden layers under autocast, unfused."""
+    fused = networks.fuses_linear_tanh
+    networks.fuses_linear_tanh = lambda device: False
+    try:
+        yield
+    finally:
+        networks.fuses_linear_tanh = fused
+
+
+def main() -> None:
+    """Alternate the two sides and print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=MLP_PRESETS, default=MLP_PRESETS[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="updates timed per round and side")
+    parser.add_argument("--torch-threads", type=int, help="default: the preset's")
+    args = parser.parse_args()
+    print(describe_cpu())
+    if not networks.fuses_linear_tanh(torch.device("cpu")):
+        raise SystemExit("oneDNN has no bfloat16 on this CPU: gamerl's MLPs do not fuse their layers here")
+    config = dataclasses.replace(PRESETS[args.preset][1], mlp_precision="bfloat16")
+    samples = rollout_samples(config)
+    threads = args.torch_threads or config.torch_threads
+    torch.set_num_threads(threads)
+    sides = {"autocast": autocast_layers, "fused": contextlib.nullcontext}
+    for kernels in sides.values():  # each side's first update (oneDNN's kernels made), not timed
+        with kernels():
+            fresh_update(config, samples)()
+    print(f"| round | autocast s | fused s |  ({args.repeats} x {samples} samples, {threads} torch threads)")
+    print("|---|---|---|")
+    totals = dict.fromkeys(sides, 0.0)
+    for round_ in range(1, args.rounds + 1):
+        times = []
+        for name, kernels in sides.items():
+            run = fresh_update(config, samples)
+            with kernels():
+                start = time.perf_counter()
+                for _ in range(args.repeats):
+                    run()
+                times.append(time.perf_counter() - start)
+            totals[name] += times[-1]
+        print(f"| {round_} | " + " | ".join(f"{t:.3f}" for t in times) + " |", flush=True)
+    print(f"ratio: {totals['fused'] / totals['autocast']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
