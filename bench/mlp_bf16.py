@@ -4,7 +4,7 @@
 Updates of a preset's networks (default ``derk-offensive``: 10 epochs x 4 minibatches over 57,600 samples,
 one 128-arena rollout) on random observations with ``--mlp-precision bfloat16``, in ``--rounds`` alternating
 rounds with the preset's torch threads. The autocast side runs the same code with the fusion turned off
-(:func:`gamerl.algorithms.ppo.networks.fuses_linear_tanh` answering False). Prints each round and the last
+(:func:`gamerl.algorithms.ppo.networks.onednn_bfloat16` answering False). Prints each round and the last
 line ``ratio: X``, the fused side's summed time over autocast's.
 """
 
@@ -27,12 +27,12 @@ from update_kernels import MLP_PRESETS, fresh_update, rollout_samples
 @contextlib.contextmanager
 def autocast_layers() -> Iterator[None]:
     """Inside: MLPs compute their bfloat16 hidden layers under autocast, unfused."""
-    fused = networks.fuses_linear_tanh
-    networks.fuses_linear_tanh = lambda device: False
+    fused = networks.onednn_bfloat16
+    networks.onednn_bfloat16 = lambda device: False
     try:
         yield
     finally:
-        networks.fuses_linear_tanh = fused
+        networks.onednn_bfloat16 = fused
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, help="default: the preset's")
     args = parser.parse_args()
     print(describe_cpu())
-    if not networks.fuses_linear_tanh(torch.device("cpu")):
+    if not networks.onednn_bfloat16(torch.device("cpu")):
         raise SystemExit("oneDNN has no bfloat16 on this CPU: gamerl's MLPs do not fuse their layers here")
     config = dataclasses.replace(PRESETS[args.preset][1], mlp_precision="bfloat16")
     samples = rollout_samples(config)

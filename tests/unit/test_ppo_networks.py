@@ -17,7 +17,7 @@ from gamerl.algorithms.ppo.networks import (
     PixelEncoder,
     Tanh,
     computes_in_bfloat16,
-    fuses_linear_tanh,
+    onednn_bfloat16,
 )
 from gamerl.algorithms.ppo.session import build_model
 from gamerl.algorithms.ppo.train import Batch, make_optimizers, update
@@ -151,8 +151,11 @@ def test_the_acting_copy_gives_the_same_outputs_bit_for_bit(precision: str, shar
     assert torch.equal(values, acting_values) and torch.equal(dist.parts[0], acting_dist.parts[0])
     assert not any(p.requires_grad for p in acting.parameters())
     assert all(p.dtype == torch.float32 and p.requires_grad for p in model.parameters())  # the original trains on
-    encoder_dtypes = {p.dtype for m in acting.modules() if isinstance(m, PixelEncoder) for p in m.parameters()}
-    assert encoder_dtypes == {torch.bfloat16 if computes_in_bfloat16(precision, torch.device("cpu")) else torch.float32}
+    encoders = [m for m in acting.modules() if isinstance(m, PixelEncoder)]
+    bfloat16 = computes_in_bfloat16(precision, torch.device("cpu"))
+    assert {p.dtype for m in encoders for p in m.parameters()} == {torch.bfloat16 if bfloat16 else torch.float32}
+    # where oneDNN has bfloat16, the outputs above came from the packed layers
+    assert {m.packed is not None for m in encoders} == {bfloat16 and onednn_bfloat16(torch.device("cpu"))}
 
 
 def _assert_near_float32_with_float32_gradients(
@@ -212,7 +215,7 @@ def _graph_nodes(out: torch.Tensor) -> set[str]:
     return names
 
 
-@pytest.mark.skipif(not fuses_linear_tanh(torch.device("cpu")), reason="oneDNN has no bfloat16 on this CPU")
+@pytest.mark.skipif(not onednn_bfloat16(torch.device("cpu")), reason="oneDNN has no bfloat16 on this CPU")
 def test_fused_bfloat16_layers_compute_what_autocast_computes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The hidden layers as oneDNN matmuls with the tanh fused in, against autocast's matmul then tanh: the same
     values and gradients (input's too) up to bfloat16 rounding."""
@@ -222,7 +225,7 @@ def test_fused_bfloat16_layers_compute_what_autocast_computes(monkeypatch: pytes
     grad_out = torch.randn(4096, 9, generator=torch.Generator().manual_seed(2))
     results = []
     for fused in (True, False):
-        monkeypatch.setattr(networks, "fuses_linear_tanh", lambda device, fused=fused: fused)
+        monkeypatch.setattr(networks, "onednn_bfloat16", lambda device, fused=fused: fused)
         mlp.zero_grad()
         x = obs.clone().requires_grad_(True)
         out = mlp(x)

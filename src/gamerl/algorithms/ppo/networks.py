@@ -77,9 +77,10 @@ class _LinearTanhBF16(torch.autograd.Function):
         return grad_x, (grad.t() @ x).float(), grad.sum(0).float()
 
 
-def fuses_linear_tanh(device: torch.device) -> bool:
-    """Whether a bfloat16 :class:`MLP` on ``device`` computes its hidden layers with
-    :class:`_LinearTanhBF16` (CPUs where oneDNN computes in bfloat16)."""
+def onednn_bfloat16(device: torch.device) -> bool:
+    """Whether bfloat16 layers on ``device`` run as oneDNN calls with their activation fused in (CPUs where
+    oneDNN computes in bfloat16): a bfloat16 :class:`MLP`'s hidden layers (:class:`_LinearTanhBF16`), an acting
+    :class:`PixelEncoder`'s layers (:class:`_PackedReLULayers`)."""
     return device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
@@ -111,7 +112,7 @@ class MLP(nn.Sequential):
         if not computes_in_bfloat16(self.precision, x.device):
             return super().forward(x)
         *hidden, last = self
-        if fuses_linear_tanh(x.device):
+        if onednn_bfloat16(x.device):
             for linear in hidden[::2]:
                 x = _LinearTanhBF16.apply(x, linear.weight, linear.bias)
         else:
@@ -161,16 +162,19 @@ class ByteFrameConv2d(nn.Conv2d):
         out.copy_(pixels.view(b, bh, s, bw, s * c).permute(0, 1, 3, 2, 4))  # gather and convert at once
         return out.view(b, bh, bw, s * s * c).permute(0, 3, 1, 2)
 
-    def forward(self, blocks: torch.Tensor) -> torch.Tensor:
-        """``(B, s²·C, H', W')`` byte-value blocks of :meth:`blocks` → the convolution of ``frames / 255``:
-        ``(B, O, H_out, W_out)``."""
+    def block_weight(self) -> torch.Tensor:
+        """The weight (divided by the divisor) as the ``(O, s²·C, k/s, k/s)`` stride-1 kernel over blocks."""
         s, k = self.stride[0], self.kernel_size[0]
         weight = self.weight if self.divisor == 1 else self.weight / self.divisor
         o, c = weight.shape[:2]
         # (O, C, ky, kx) with ky = s·by + dy → (O, s²·C [dy, dx, c], by, bx)
         weight = weight.reshape(o, c, k // s, s, k // s, s).permute(0, 3, 5, 1, 2, 4)
-        weight = weight.reshape(o, s * s * c, k // s, k // s)
-        return nn.functional.conv2d(blocks, weight, self.bias)
+        return weight.reshape(o, s * s * c, k // s, k // s)
+
+    def forward(self, blocks: torch.Tensor) -> torch.Tensor:
+        """``(B, s²·C, H', W')`` byte-value blocks of :meth:`blocks` → the convolution of ``frames / 255``:
+        ``(B, O, H_out, W_out)``."""
+        return nn.functional.conv2d(blocks, self.block_weight(), self.bias)
 
     def fold_divisor_(self) -> None:
         """In place, for a copy that only acts: the weight becomes ``weight / 255``, used as it is (the same
@@ -178,6 +182,36 @@ class ByteFrameConv2d(nn.Conv2d):
         with torch.no_grad():
             self.weight.div_(self.divisor)
         self.divisor = 1.0
+
+
+class _PackedReLULayers:
+    """An acting :class:`PixelEncoder`'s convolutions and fully connected layer in bfloat16 on the CPU, each one
+    oneDNN call with its ReLU fused in, on weights packed once into oneDNN's blocked layout (made by
+    :meth:`PixelEncoder.for_acting_`, from weights already in bfloat16): the same features, bit for bit, as the
+    layers under autocast. An 8-frame Pong encoding took 0.91 instead of 1.26 ms here."""
+
+    def __init__(self, encoder: PixelEncoder) -> None:
+        convs = [m for m in encoder.conv if isinstance(m, nn.Conv2d)]
+        (linear,) = [m for m in encoder.out if isinstance(m, nn.Linear)]
+        x = encoder.prepare(torch.zeros(1, int(np.prod(encoder.obs_shape)), dtype=torch.uint8))
+        self.convs: list[tuple[torch.Tensor, torch.Tensor | None, list[int]]] = []
+        with torch.no_grad():
+            for conv in convs:
+                weight = conv.block_weight() if isinstance(conv, ByteFrameConv2d) else conv.weight
+                stride = [1, 1] if isinstance(conv, ByteFrameConv2d) else list(conv.stride)
+                packed = torch.ops.mkldnn._reorder_convolution_weight(
+                    weight.contiguous(memory_format=torch.channels_last), [0, 0], stride, [1, 1], 1, list(x.shape)
+                )
+                self.convs.append((packed, conv.bias, stride))
+                x = nn.functional.conv2d(x, weight, conv.bias, stride)
+            self.linear = (torch.ops.mkldnn._reorder_linear_weight(linear.weight, None), linear.bias)
+
+    def __call__(self, blocks: torch.Tensor) -> torch.Tensor:
+        """Bfloat16 blocks of :meth:`PixelEncoder.prepare` → ``(B, 512)`` bfloat16 features."""
+        x = blocks
+        for weight, bias, stride in self.convs:
+            x = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, [0, 0], stride, [1, 1], 1, "relu", [], "")
+        return torch.ops.mkldnn._linear_pointwise(x.flatten(1), *self.linear, "relu", [], "")
 
 
 class PixelEncoder(nn.Module):
@@ -214,6 +248,8 @@ class PixelEncoder(nn.Module):
             n = self.conv(first.blocks(torch.zeros(1, c, h, w), torch.float32)).shape[1]
         self.out = nn.Sequential(_init(nn.Linear(n, 512), np.sqrt(2)), nn.ReLU())
         self.conv.to(memory_format=torch.channels_last)
+        self.packed: _PackedReLULayers | None = None
+        """the layers packed for acting (:meth:`for_acting_`), where oneDNN computes in bfloat16"""
 
     @property
     def first_conv(self) -> ByteFrameConv2d:
@@ -232,6 +268,8 @@ class PixelEncoder(nn.Module):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Features of flat frames, or of frames already through :meth:`prepare`."""
         frames = obs if obs.dim() == 4 else self.prepare(obs)
+        if self.packed is not None:
+            return self.packed(frames).float()
         with torch.autocast(frames.device.type, dtype=torch.bfloat16, enabled=frames.dtype == torch.bfloat16):
             features = self.out(self.conv(frames))
         return features.float()
@@ -240,10 +278,14 @@ class PixelEncoder(nn.Module):
         """In place, for a copy that only acts: weights in the dtype the layers compute in, cast as autocast
         casts them (the first convolution's 1/255 folded in first), so the encoder gives the same features,
         bit for bit, without casting its 1.7M weights at every forward pass (a quarter of the time of acting
-        on an 8-frame Pong step in bfloat16 here)."""
+        on an 8-frame Pong step in bfloat16 here). Where oneDNN computes in bfloat16, the layers are then
+        packed for it (:class:`_PackedReLULayers`)."""
         self.first_conv.fold_divisor_()
-        if computes_in_bfloat16(self.precision, self.first_conv.weight.device):
+        device = self.first_conv.weight.device
+        if computes_in_bfloat16(self.precision, device):
             self.to(torch.bfloat16)
+            if onednn_bfloat16(device):
+                self.packed = _PackedReLULayers(self)
 
 
 def computes_in_bfloat16(precision: Precision, device: torch.device) -> bool:
