@@ -237,6 +237,18 @@ def test_fused_bfloat16_layers_compute_what_autocast_computes(monkeypatch: pytes
         assert (fused - unfused).norm() / unfused.norm() < 0.02  # bfloat16 keeps 8 bits of mantissa
 
 
+def test_other_platforms_compute_bfloat16_layers_under_autocast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(networks.platform, "machine", lambda: "arm64")
+    assert not onednn_bfloat16(torch.device("cpu"))
+    exact, fast = _derk_sized_models()
+    obs = torch.randn(256, 64, generator=torch.Generator().manual_seed(1))
+    out = fast.state_value(obs)
+    assert "_LinearTanhBF16Backward" not in _graph_nodes(out)
+    assert 0 < (out - exact.state_value(obs)).abs().max() < 0.03 * exact.state_value(obs).abs().max()
+    acting = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="bfloat16").for_acting()
+    assert acting.encoder.packed is None
+
+
 def test_numpy_acting_stays_float32_when_updates_compute_in_bfloat16() -> None:
     exact, fast = _derk_sized_models()
     obs = np.random.default_rng(0).standard_normal((8, 64), dtype=np.float32)

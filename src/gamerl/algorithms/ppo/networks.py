@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Sequence
 from copy import deepcopy
 
@@ -80,8 +81,14 @@ class _LinearTanhBF16(torch.autograd.Function):
 def onednn_bfloat16(device: torch.device) -> bool:
     """Whether bfloat16 layers on ``device`` run as oneDNN calls with their activation fused in (CPUs where
     oneDNN computes in bfloat16): a bfloat16 :class:`MLP`'s hidden layers (:class:`_LinearTanhBF16`), an acting
-    :class:`PixelEncoder`'s layers (:class:`_PackedReLULayers`)."""
-    return device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    :class:`PixelEncoder`'s layers (:class:`_PackedReLULayers`). x86 CPUs only: these are PyTorch's own fused
+    oneDNN operators (the ones ``torch.compile`` uses on x86), not built on every platform."""
+    return (
+        device.type == "cpu"
+        and platform.machine().lower() in ("x86_64", "amd64")
+        and torch.backends.mkldnn.is_available()
+        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 class MLP(nn.Sequential):
