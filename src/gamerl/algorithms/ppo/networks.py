@@ -97,9 +97,9 @@ class MLP(nn.Sequential):
 
     With ``precision`` bfloat16 (or auto, on a CPU with native bfloat16: :func:`computes_in_bfloat16`) the
     hidden layers compute in bfloat16 and the last layer in float32 from their features (weights, gradients
-    and optimizer stay float32, so do the heads and losses). On the CPU each hidden layer is one oneDNN
-    matmul with its tanh fused in (:class:`_LinearTanhBF16`): a Derk update took 0.75x the time of autocast's
-    matmul then tanh here (``bench/mlp_bf16.py``); elsewhere they run under autocast. The layers and
+    and optimizer stay float32, so do the heads and losses). Where :func:`onednn_bfloat16`, each hidden layer
+    is one oneDNN matmul with its tanh fused in (:class:`_LinearTanhBF16`): a Derk update took 0.74x the time
+    of autocast's matmul then tanh here (``bench/mlp_bf16.py``); elsewhere they run under autocast. The layers and
     their state-dict keys do not depend on ``precision``.
     """
 
@@ -195,7 +195,9 @@ class _PackedReLULayers:
     """An acting :class:`PixelEncoder`'s convolutions and fully connected layer in bfloat16 on the CPU, each one
     oneDNN call with its ReLU fused in, on weights packed once into oneDNN's blocked layout (made by
     :meth:`PixelEncoder.for_acting_`, from weights already in bfloat16): the same features, bit for bit, as the
-    layers under autocast. An 8-frame Pong encoding took 0.91 instead of 1.26 ms here."""
+    layers under autocast. An 8-frame Pong encoding took 0.91 instead of 1.26 ms here. Every convolution of
+    the encoder is followed by a ReLU (the last one after the flatten, with which it commutes), and so is its
+    linear layer."""
 
     def __init__(self, encoder: PixelEncoder) -> None:
         convs = [m for m in encoder.conv if isinstance(m, nn.Conv2d)]
