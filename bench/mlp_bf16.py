@@ -10,10 +10,8 @@ line ``ratio: X``, the fused side's summed time over autocast's.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import time
 from collections.abc import Iterator
 
 import torch
@@ -21,7 +19,7 @@ import torch
 from gamerl.algorithms.ppo import networks
 from gamerl.config.ppo import PRESETS
 from machine import describe_cpu
-from update_kernels import MLP_PRESETS, fresh_update, rollout_samples
+from update_kernels import rollout_samples, run_updates, update_bench_parser
 
 
 @contextlib.contextmanager
@@ -37,12 +35,7 @@ def autocast_layers() -> Iterator[None]:
 
 def main() -> None:
     """Alternate the two sides and print the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=MLP_PRESETS, default=MLP_PRESETS[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=1, help="updates timed per round and side")
-    parser.add_argument("--torch-threads", type=int, help="default: the preset's")
-    args = parser.parse_args()
+    args = update_bench_parser(__doc__.splitlines()[0]).parse_args()
     print(describe_cpu())
     if not networks.onednn_bfloat16(torch.device("cpu")):
         raise SystemExit("oneDNN has no bfloat16 on this CPU: gamerl's MLPs do not fuse their layers here")
@@ -52,21 +45,14 @@ def main() -> None:
     torch.set_num_threads(threads)
     sides = {"autocast": autocast_layers, "fused": contextlib.nullcontext}
     for kernels in sides.values():  # each side's first update (oneDNN's kernels made), not timed
-        with kernels():
-            fresh_update(config, samples)()
+        run_updates(config, kernels(), samples, 1)
     print(f"| round | autocast s | fused s |  ({args.repeats} x {samples} samples, {threads} torch threads)")
     print("|---|---|---|")
     totals = dict.fromkeys(sides, 0.0)
     for round_ in range(1, args.rounds + 1):
-        times = []
-        for name, kernels in sides.items():
-            run = fresh_update(config, samples)
-            with kernels():
-                start = time.perf_counter()
-                for _ in range(args.repeats):
-                    run()
-                times.append(time.perf_counter() - start)
-            totals[name] += times[-1]
+        times = [run_updates(config, kernels(), samples, args.repeats) for kernels in sides.values()]
+        for name, seconds in zip(sides, times, strict=True):
+            totals[name] += seconds
         print(f"| {round_} | " + " | ".join(f"{t:.3f}" for t in times) + " |", flush=True)
     print(f"ratio: {totals['fused'] / totals['autocast']:.3f}")
 

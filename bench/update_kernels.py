@@ -99,14 +99,21 @@ def square_product_gflops(kernels: contextlib.AbstractContextManager, size: int 
     return 2 * size**3 * repeats / seconds / 1e9
 
 
-def main() -> None:
-    """Alternate the two sides and print the ratio."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def update_bench_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a bench that times preset updates: ``--preset``, ``--rounds``, ``--repeats`` and
+    ``--torch-threads``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--preset", choices=MLP_PRESETS, default=MLP_PRESETS[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1, help="updates timed per round and side")
-    parser.add_argument("--samples", type=int, help="samples per update (default: one rollout of the preset)")
     parser.add_argument("--torch-threads", type=int, help="default: the preset's")
+    return parser
+
+
+def main() -> None:
+    """Alternate the two sides and print the ratio."""
+    parser = update_bench_parser(__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, help="samples per update (default: one rollout of the preset)")
     args = parser.parse_args()
     print(describe_cpu())
     config = PRESETS[args.preset][1]
