@@ -98,7 +98,7 @@ class MLP(nn.Sequential):
     With ``precision`` bfloat16 (or auto, on a CPU with native bfloat16: :func:`computes_in_bfloat16`) the
     hidden layers compute in bfloat16 and the last layer in float32 from their features (weights, gradients
     and optimizer stay float32, so do the heads and losses). Where :func:`onednn_bfloat16`, each hidden layer
-    is one oneDNN matmul with its tanh fused in (:class:`_LinearTanhBF16`): a Derk update took 0.74x the time
+    is one oneDNN matmul with its tanh fused in (:class:`_LinearTanhBF16`): a Derk update took 0.74–0.82x the time
     of autocast's matmul then tanh here (``bench/mlp_bf16.py``); elsewhere they run under autocast. The layers and
     their state-dict keys do not depend on ``precision``.
     """
