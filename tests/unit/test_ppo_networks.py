@@ -237,6 +237,24 @@ def test_fused_bfloat16_layers_compute_what_autocast_computes(monkeypatch: pytes
         assert (fused - unfused).norm() / unfused.norm() < 0.02  # bfloat16 keeps 8 bits of mantissa
 
 
+@pytest.mark.skipif(not onednn_bfloat16(torch.device("cpu")), reason="oneDNN has no bfloat16 on this CPU")
+def test_fused_convolutions_train_as_autocast_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder's convolutions with their ReLUs fused in (training, bfloat16) give autocast's features and
+    gradients, bit for bit."""
+    torch.manual_seed(0)
+    model = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="bfloat16")
+    frames = _frames(32)
+    results = []
+    for fused in (True, False):
+        monkeypatch.setattr(networks, "onednn_bfloat16", lambda device, fused=fused: fused)
+        model.zero_grad()
+        dist, values = model(frames)
+        (values.square().sum() - dist.log_prob(torch.ones(32, 1)).sum()).backward()
+        assert ("_ConvReLUBF16Backward" in _graph_nodes(values)) == fused
+        results.append([values, dist.parts[0], *(p.grad for p in model.encoder.parameters())])
+    assert all(torch.equal(a, b) for a, b in zip(*results, strict=True))
+
+
 def test_other_platforms_compute_bfloat16_layers_under_autocast(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(networks.platform, "machine", lambda: "arm64")
     assert not onednn_bfloat16(torch.device("cpu"))
@@ -245,8 +263,9 @@ def test_other_platforms_compute_bfloat16_layers_under_autocast(monkeypatch: pyt
     out = fast.state_value(obs)
     assert "_LinearTanhBF16Backward" not in _graph_nodes(out)
     assert 0 < (out - exact.state_value(obs)).abs().max() < 0.03 * exact.state_value(obs).abs().max()
-    acting = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="bfloat16").for_acting()
-    assert acting.encoder.packed is None
+    pixels = ActorCritic((4, 84, 84), HEADS, (), (), share_encoder=True, pixel_precision="bfloat16")
+    assert "_ConvReLUBF16Backward" not in _graph_nodes(pixels.state_value(_frames(2)))
+    assert pixels.for_acting().encoder.packed is None
 
 
 def test_numpy_acting_stays_float32_when_updates_compute_in_bfloat16() -> None:
