@@ -3,6 +3,7 @@ stepped in two groups while the rollout acts."""
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +114,23 @@ def test_a_rollout_fills_the_steps_of_the_games_in_order(grouped: bool) -> None:
     for name, values in expected.items():
         assert np.array_equal(getattr(buffers, name), values[:60]), name
     assert np.array_equal(last, expected["obs"][60]) and np.array_equal(after, expected_after)
+
+
+def _threads() -> set[int]:
+    return {int(tid) for tid in os.listdir("/proc/self/task")}
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores and affinities"
+)
+def test_grouped_games_step_off_the_learners_core() -> None:
+    cores = os.sched_getaffinity(0)
+    before = _threads()
+    env = atari_agents("ALE/Pong-v5", 4, seed=0)
+    try:
+        games = _threads() - before
+        assert games  # ALE's threads start with the env
+        assert {frozenset(os.sched_getaffinity(tid)) for tid in games} == {frozenset(cores - {min(cores)})}
+        assert os.sched_getaffinity(0) == cores  # the learner's thread keeps all its cores
+    finally:
+        env.close()
