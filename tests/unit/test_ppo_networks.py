@@ -101,6 +101,7 @@ def test_frames_prepared_once_give_what_flat_frames_give(precision: str) -> None
     frames = _frames(6)
     prepared = model.prepare(frames)
     assert prepared.shape == (6, 64, 21, 21) and prepared.is_contiguous(memory_format=torch.channels_last)
+    assert prepared.dtype == torch.uint8  # half the bytes of bfloat16 through the minibatches
     with torch.no_grad():
         (dist, values), (flat_dist, flat_values) = model(prepared), model(frames)
     assert torch.equal(values, flat_values) and torch.equal(dist.parts[0], flat_dist.parts[0])
@@ -109,15 +110,20 @@ def test_frames_prepared_once_give_what_flat_frames_give(precision: str) -> None
 
 
 @pytest.mark.parametrize("size", [(84, 84), (85, 90), (96, 64)])  # rows and columns no output reaches: cut
-def test_byte_frame_conv_is_a_strided_conv_of_scaled_frames(size: tuple[int, int]) -> None:
+@pytest.mark.parametrize("stride", [4, 2, 8])  # bytes of a block row move as one int32, int16, int64
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float64])  # other dtypes move value by value
+def test_byte_frame_conv_is_a_strided_conv_of_scaled_frames(
+    size: tuple[int, int], stride: int, dtype: torch.dtype
+) -> None:
     torch.manual_seed(0)
-    conv = ByteFrameConv2d(3, 5, 8, stride=4).double()
-    plain = torch.nn.Conv2d(3, 5, 8, stride=4).double()
+    conv = ByteFrameConv2d(3, 5, 8, stride=stride).double()
+    plain = torch.nn.Conv2d(3, 5, 8, stride=stride).double()
     plain.load_state_dict(conv.state_dict())  # the same parameters and keys
-    frames = torch.randint(0, 256, (2, 3, *size), generator=torch.Generator().manual_seed(1)).double()
-    blocks = conv.blocks(frames, torch.float64)
-    assert blocks.shape[1] == 3 * 16 and blocks.is_contiguous(memory_format=torch.channels_last)
-    torch.testing.assert_close(conv(blocks), plain(frames / 255), atol=1e-12, rtol=0)
+    frames = torch.randint(0, 256, (2, 3, *size), generator=torch.Generator().manual_seed(1)).to(dtype)
+    blocks = conv.blocks(frames)
+    assert blocks.dtype == dtype and blocks.shape[1] == 3 * stride**2
+    assert blocks.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(conv(blocks.double()), plain(frames.double() / 255), atol=1e-12, rtol=0)
     with pytest.raises(ValueError, match="stride that divides the kernel"):
         ByteFrameConv2d(3, 5, 8, stride=3)
 

@@ -89,7 +89,7 @@ def update(
     sums = torch.zeros(len(names), device=batch.obs.device)
     entropy_sum = torch.zeros(len(model.heads), device=batch.obs.device)
     count = 0
-    observations = model.prepare(batch.obs)  # frames: channels-last and scaled once, not every minibatch
+    observations = model.prepare(batch.obs)  # frames: their blocks made once, not every minibatch
     for _ in range(config.epochs):
         order = torch.randperm(size, generator=generator).to(batch.obs.device)
         for start in range(0, size, mb):
