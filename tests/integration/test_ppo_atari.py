@@ -134,3 +134,15 @@ def test_grouped_games_step_off_the_learners_core() -> None:
         assert os.sched_getaffinity(0) == cores  # the learner's thread keeps all its cores
     finally:
         env.close()
+
+
+def test_games_start_where_affinities_cannot_be_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(pid: int, cores: set[int]) -> None:
+        raise PermissionError("not in this sandbox")
+
+    monkeypatch.setattr(os, "sched_setaffinity", forbidden)
+    env = atari_agents("ALE/Pong-v5", 2, seed=0)
+    try:
+        assert isinstance(env, AgentGroups) and env.reset().shape == (2, 4 * 84 * 84)
+    finally:
+        env.close()

@@ -324,15 +324,14 @@ def _threads_off_one_core() -> Iterator[None]:
     learner's take turns on the same cores while a rollout acts on one group as the other steps. A Pong
     rollout (8 games x 128 steps, 2 cores) took a median 0.330 instead of 0.385 s here. This thread's own
     cores are as before after; nothing changes on one core, or where affinities cannot be set."""
-    if not hasattr(os, "sched_setaffinity"):
-        yield
-        return
-    cores = os.sched_getaffinity(0)
-    if len(cores) < 2:
-        yield
-        return
-    os.sched_setaffinity(0, cores - {min(cores)})  # new threads inherit their creator's cores
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_setaffinity") else set()
+    moved = False
+    if len(cores) >= 2:
+        with contextlib.suppress(OSError):  # a sandbox may forbid it: the games' threads then run anywhere
+            os.sched_setaffinity(0, cores - {min(cores)})  # new threads inherit their creator's cores
+            moved = True
     try:
         yield
     finally:
-        os.sched_setaffinity(0, cores)
+        if moved:
+            os.sched_setaffinity(0, cores)
