@@ -291,7 +291,7 @@ class PixelEncoder(nn.Module):
     float32 agent-steps/s with one torch thread, 1.43x with two, on the AVX-512 BF16 CPU of
     ``docs/results/pong_ppo_cpu.md`` (``bench/ppo.py --pong``). Where :func:`onednn_bfloat16`, each convolution
     followed by a ReLU trains as one oneDNN call with the ReLU fused in (:class:`_ConvReLUBF16`): the same
-    features and gradients, bit for bit, a Pong update in 0.98x the time here.
+    features and gradients, bit for bit, a Pong update in 0.96–0.98x the time here.
     """
 
     def __init__(self, obs_shape: Sequence[int], precision: Precision = "auto") -> None:
