@@ -210,6 +210,14 @@ def _conv_kernel(conv: nn.Conv2d) -> tuple[torch.Tensor, list[int]]:
     return conv.weight, list(conv.stride)
 
 
+def _onednn_conv_relu(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: list[int]
+) -> torch.Tensor:
+    """``relu(conv2d(x, weight, bias, stride))`` (no padding) as one oneDNN call with the ReLU fused in; ``weight``
+    dense or packed by ``mkldnn._reorder_convolution_weight``."""
+    return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, [0, 0], stride, [1, 1], 1, "relu", [], "")
+
+
 class _ConvReLUBF16(torch.autograd.Function):
     """``relu(conv2d(x, weight, bias, stride))`` in bfloat16 on the CPU, the ReLU applied by oneDNN inside the
     convolution (``mkldnn._convolution_pointwise``), not as a pass of its own over the output: ``(B, C, H, W)``
@@ -226,9 +234,7 @@ class _ConvReLUBF16(torch.autograd.Function):
         stride: list[int],
     ) -> torch.Tensor:
         weight_bf16 = weight.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
-        y = torch.ops.mkldnn._convolution_pointwise(
-            x, weight_bf16, bias.to(torch.bfloat16), [0, 0], stride, [1, 1], 1, "relu", [], ""
-        )
+        y = _onednn_conv_relu(x, weight_bf16, bias.to(torch.bfloat16), stride)
         ctx.save_for_backward(x, weight_bf16, y)
         ctx.stride = stride  # type: ignore[attr-defined]
         return y
@@ -273,7 +279,7 @@ class _PackedReLULayers:
         """Blocks of :meth:`PixelEncoder.prepare` in bfloat16 → ``(B, 512)`` bfloat16 features."""
         x = blocks
         for weight, bias, stride in self.convs:
-            x = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, [0, 0], stride, [1, 1], 1, "relu", [], "")
+            x = _onednn_conv_relu(x, weight, bias, stride)
         return torch.ops.mkldnn._linear_pointwise(x.flatten(1), *self.linear, "relu", [], "")
 
 
